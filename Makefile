@@ -1,0 +1,80 @@
+# podnet.netmodes - everything CI runs is `make test`; `make demo` builds a lab and prints who reaches whom.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+PYTHON ?= python3
+MODE ?= bridge
+SCENARIOS ?= bridge
+APT_PACKAGES := podman runc debootstrap containernetworking-plugins nftables bird2 iperf3 iproute2 iputils-ping python3-venv
+COLLECTION_LINK := .collections/ansible_collections/podnet/netmodes
+
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+.PHONY: help setup system venv link image demo demo-down test lint sanity unit kernel labtest molecule build clean
+
+help:
+	@echo "make demo [MODE=bridge|hostgw]  set up everything, build a lab, run site.yml, print the reachability matrix"
+	@echo "make test                      everything CI runs: lint, sanity, unit, kernel and molecule tests"
+	@echo "make demo-down MODE=...        remove the demo lab"
+
+setup: system venv link image
+
+system:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
+	@install -D -m 0644 lab/containers.conf /etc/containers/containers.conf.d/50-podnet-lab.conf
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../.. $(COLLECTION_LINK)
+
+image: system venv
+	$(VENV)/bin/python lab/podnet_lab.py image
+
+demo: setup
+	$(VENV)/bin/python lab/podnet_lab.py up -i inventories/lab/$(MODE).yml
+	ansible-playbook -i inventories/lab/$(MODE).yml site.yml
+	ansible-playbook -i inventories/lab/$(MODE).yml playbooks/lab_pods.yml
+	$(VENV)/bin/python lab/podnet_lab.py matrix -i inventories/lab/$(MODE).yml
+
+demo-down: venv
+	$(VENV)/bin/python lab/podnet_lab.py down -i inventories/lab/$(MODE).yml
+
+test: setup lint sanity unit kernel molecule
+
+lint: venv link
+	ansible-lint --offline --profile production
+
+sanity: venv link
+	tests/sanity.sh
+
+unit: venv link
+	pytest -q tests/unit
+
+kernel: venv link system
+	pytest -q tests/kernel
+
+labtest: setup
+	pytest -q tests/lab
+
+molecule: setup
+	set -e; for scenario in $(SCENARIOS); do molecule test -s $$scenario; done
+
+build: venv
+	ansible-galaxy collection build --force --output-path build
+
+clean:
+	rm -rf build .cache tests/output

@@ -1,0 +1,475 @@
+#!/usr/bin/env python3
+"""Podman lab harness: turn a lab inventory into containers (bare hosts) and networks (racks).
+
+The inventory's ``all.vars.podnet_lab`` block names the lab, its racks and an optional router;
+hosts come from the inventory itself (``podnet_node_ip``, ``podnet_rack``, ``podnet_uplink``).
+
+    podnet_lab.py image [--rebuild]
+    podnet_lab.py up -i INVENTORY
+    podnet_lab.py down -i INVENTORY
+    podnet_lab.py status -i INVENTORY
+"""
+import argparse
+import dataclasses
+import fcntl
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+IMAGE = "localhost/podnet-lab:bookworm"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+IMAGE_PACKAGES = [
+    "systemd", "systemd-sysv", "dbus", "python3", "python3-apt", "iproute2", "nftables",
+    "bird2", "containernetworking-plugins", "iputils-ping", "procps", "iperf3", "tcpdump",
+]
+# Units that only make sense on real hardware/consoles; masked so a fresh container boots clean.
+MASKED_UNITS = [
+    "systemd-networkd-wait-online.service", "getty@tty1.service", "console-getty.service",
+    "systemd-udevd.service", "systemd-udev-trigger.service", "systemd-udev-settle.service",
+    "systemd-udevd-control.socket", "systemd-udevd-kernel.socket",
+    "sys-kernel-config.mount", "sys-kernel-debug.mount", "sys-kernel-tracing.mount",
+    "dev-hugepages.mount", "systemd-modules-load.service", "systemd-remount-fs.service",
+]
+PODMAN_GLOBAL = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs",
+                 "--events-backend", "file"]
+RUN_LIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096"]
+DEFAULT_UPLINK = "ens5"
+ROUTER_HOST = "router"
+ROUTER_OCTET = 254
+BOOT_TIMEOUT_S = 90
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+
+
+class LabError(Exception):
+    """A problem with the lab definition or with building it; printed without a traceback."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Rack:
+    name: str
+    subnet: ipaddress.IPv4Network
+    mtu: int | None = None
+
+    @property
+    def router_ip(self):
+        return self.subnet.network_address + ROUTER_OCTET
+
+
+@dataclasses.dataclass(frozen=True)
+class Host:
+    name: str
+    rack: str
+    ip: ipaddress.IPv4Address
+    uplink: str = DEFAULT_UPLINK
+
+
+@dataclasses.dataclass(frozen=True)
+class Lab:
+    name: str
+    racks: dict
+    hosts: list
+    router_racks: list = dataclasses.field(default_factory=list)
+
+    def container(self, host_name):
+        return f"podnet-{self.name}-{host_name}"
+
+    def network(self, rack_name):
+        return f"podnet-{self.name}-{rack_name}"
+
+    @property
+    def router_container(self):
+        return self.container(ROUTER_HOST) if self.router_racks else None
+
+    def containers(self):
+        names = [self.container(h.name) for h in self.hosts]
+        return names + ([self.router_container] if self.router_racks else [])
+
+    def networks(self):
+        return [self.network(r) for r in self.racks]
+
+
+# ---------------------------------------------------------------- inventory parsing (pure)
+
+def collect_hosts(inventory):
+    """Return {host: vars} with group vars inherited down the tree (host vars win)."""
+    hosts = {}
+
+    def walk(group, inherited):
+        group = group or {}
+        merged = {**inherited, **(group.get("vars") or {})}
+        for name, host_vars in (group.get("hosts") or {}).items():
+            hosts.setdefault(name, {}).update({**merged, **(host_vars or {})})
+        for child in (group.get("children") or {}).values():
+            walk(child, merged)
+
+    walk((inventory or {}).get("all"), {})
+    return hosts
+
+
+def parse_rack(name, spec):
+    if not NAME_RE.match(str(name)):
+        raise LabError(f"rack name {name!r}: use lower-case letters, digits and '-'")
+    if not isinstance(spec, dict) or "subnet" not in spec:
+        raise LabError(f"rack {name}: needs a 'subnet'")
+    try:
+        subnet = ipaddress.IPv4Network(spec["subnet"])
+    except ValueError as exc:
+        raise LabError(f"rack {name}: bad subnet {spec['subnet']!r}: {exc}") from exc
+    mtu = spec.get("mtu")
+    if mtu is not None and (not isinstance(mtu, int) or not 576 <= mtu <= 65535):
+        raise LabError(f"rack {name}: mtu must be an integer in 576..65535, got {mtu!r}")
+    return Rack(name, subnet, mtu)
+
+
+def check_no_overlap(racks):
+    items = list(racks.values())
+    for i, first in enumerate(items):
+        for second in items[i + 1:]:
+            if first.subnet.overlaps(second.subnet):
+                raise LabError(f"racks {first.name} and {second.name} overlap "
+                               f"({first.subnet}, {second.subnet})")
+
+
+def parse_host(name, host_vars, racks, router_racks):
+    if not NAME_RE.match(str(name)):
+        raise LabError(f"host name {name!r}: use lower-case letters, digits and '-'")
+    rack_name = host_vars.get("podnet_rack")
+    if rack_name not in racks:
+        raise LabError(f"host {name}: podnet_rack {rack_name!r} is not one of {sorted(racks)}")
+    rack = racks[rack_name]
+    try:
+        ip = ipaddress.IPv4Address(host_vars.get("podnet_node_ip"))
+    except ValueError as exc:
+        raise LabError(f"host {name}: bad podnet_node_ip: {exc}") from exc
+    if ip not in rack.subnet or ip in (rack.subnet.network_address, rack.subnet.broadcast_address):
+        raise LabError(f"host {name}: {ip} is not a usable address of rack {rack_name} ({rack.subnet})")
+    if rack_name in router_racks and ip == rack.router_ip:
+        raise LabError(f"host {name}: {ip} is the router's address on rack {rack_name}")
+    uplink = str(host_vars.get("podnet_uplink", DEFAULT_UPLINK))
+    if not IFNAME_RE.match(uplink):
+        raise LabError(f"host {name}: bad interface name podnet_uplink={uplink!r}")
+    return Host(str(name), rack_name, ip, uplink)
+
+
+def parse_router(spec, racks):
+    if not spec:
+        return []
+    router_racks = list(spec.get("racks") or []) if isinstance(spec, dict) else []
+    if len(router_racks) < 2:
+        raise LabError("router: needs 'racks' with at least two racks")
+    for name in router_racks:
+        if name not in racks:
+            raise LabError(f"router: unknown rack {name!r}")
+        if racks[name].router_ip not in racks[name].subnet:
+            raise LabError(f"router: rack {name} ({racks[name].subnet}) has no .{ROUTER_OCTET} address")
+    if len(set(router_racks)) != len(router_racks):
+        raise LabError("router: a rack is listed twice")
+    return router_racks
+
+
+def check_unique_ips(hosts):
+    seen = {}
+    for host in hosts:
+        if host.ip in seen:
+            raise LabError(f"hosts {seen[host.ip]} and {host.name} share {host.ip}")
+        seen[host.ip] = host.name
+
+
+def parse_lab(inventory):
+    """Build a Lab from a loaded inventory dict; raise LabError on anything unusable."""
+    all_vars = ((inventory or {}).get("all") or {}).get("vars") or {}
+    spec = all_vars.get("podnet_lab")
+    if not isinstance(spec, dict):
+        raise LabError("inventory has no all.vars.podnet_lab mapping")
+    name = spec.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise LabError(f"podnet_lab.name {name!r}: use lower-case letters, digits and '-'")
+    racks = {str(r): parse_rack(r, s) for r, s in (spec.get("racks") or {}).items()}
+    if not racks:
+        raise LabError("podnet_lab.racks is empty")
+    check_no_overlap(racks)
+    router_racks = parse_router(spec.get("router"), racks)
+    host_vars = collect_hosts(inventory)
+    lab_hosts = {n: v for n, v in host_vars.items() if "podnet_node_ip" in v or "podnet_rack" in v}
+    if not lab_hosts:
+        raise LabError("inventory has no hosts with podnet_node_ip/podnet_rack")
+    if router_racks and ROUTER_HOST in lab_hosts:
+        raise LabError(f"host name {ROUTER_HOST!r} is reserved for the lab router")
+    hosts = [parse_host(n, v, racks, router_racks) for n, v in lab_hosts.items()]
+    check_unique_ips(hosts)
+    return Lab(name, racks, hosts, router_racks)
+
+
+def load_lab(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return parse_lab(yaml.safe_load(handle))
+    except OSError as exc:
+        raise LabError(f"cannot read inventory {path}: {exc}") from exc
+
+
+def host_routes(lab, host):
+    """(subnet, via) pairs a host needs to reach the other racks through the router."""
+    if host.rack not in lab.router_racks:
+        return []
+    via = lab.racks[host.rack].router_ip
+    return [(lab.racks[r].subnet, via) for r in lab.router_racks if r != host.rack]
+
+
+def router_interfaces(lab):
+    """(rack, interface name, address) for each rack the router serves: ens5, ens6, ..."""
+    return [(r, f"ens{5 + i}", lab.racks[r].router_ip) for i, r in enumerate(lab.router_racks)]
+
+
+def foreign_collisions(lab, networks):
+    """Rack subnets that overlap podman networks not belonging to this lab.
+
+    networks: the parsed output of `podman network ls --format json`.
+    """
+    own = set(lab.networks())
+    clashes = []
+    for net in networks:
+        if net.get("name") in own:
+            continue
+        for sub in net.get("subnets") or []:
+            try:
+                other = ipaddress.ip_network(sub.get("subnet", ""), strict=False)
+            except ValueError:
+                continue
+            for rack in lab.racks.values():
+                if other.version == 4 and rack.subnet.overlaps(other):
+                    clashes.append((rack.name, str(rack.subnet), net.get("name"), str(other)))
+    return clashes
+
+
+# ---------------------------------------------------------------- podman
+
+def podman(*args, check=True, capture=True, stdin=None):
+    result = subprocess.run([*PODMAN_GLOBAL, *args], check=False, text=True, stdin=stdin,
+                            capture_output=capture)
+    if check and result.returncode != 0:
+        detail = (result.stderr or "").strip() if capture else ""
+        raise LabError(f"podman {' '.join(args)} failed ({result.returncode}): {detail}")
+    return result
+
+
+def image_exists(image=IMAGE):
+    return podman("image", "exists", image, check=False).returncode == 0
+
+
+def podman_networks():
+    return json.loads(podman("network", "ls", "--format", "json").stdout or "[]")
+
+
+def remove_lab(lab):
+    for name in lab.containers():
+        podman("rm", "--force", "--time", "0", "--ignore", name)
+    for name in lab.networks():
+        podman("network", "rm", "--force", name, check=False)
+
+
+def create_network(lab, rack):
+    args = ["network", "create", "--internal", "--disable-dns", "--subnet", str(rack.subnet)]
+    if rack.mtu:
+        args += ["--opt", f"mtu={rack.mtu}"]
+    podman(*args, lab.network(rack.name))
+
+
+def run_container(name, hostname, attachments, extra=()):
+    """attachments: (network, interface, ip) triples, attached in order."""
+    args = ["run", "-d", "--name", name, "--hostname", hostname, "--privileged",
+            "--systemd=always", *RUN_LIMITS, *extra]
+    for network, ifname, ip in attachments:
+        args += ["--network", f"{network}:interface_name={ifname},ip={ip}"]
+    podman(*args, IMAGE, "/sbin/init")
+
+
+def start_host(lab, host):
+    run_container(lab.container(host.name), host.name,
+                  [(lab.network(host.rack), host.uplink, host.ip)])
+
+
+def start_router(lab):
+    attachments = [(lab.network(r), ifname, ip) for r, ifname, ip in router_interfaces(lab)]
+    run_container(lab.router_container, ROUTER_HOST, attachments,
+                  extra=["--sysctl", "net.ipv4.ip_forward=1"])
+
+
+def add_routes(lab, host):
+    for subnet, via in host_routes(lab, host):
+        podman("exec", lab.container(host.name), "ip", "route", "replace", str(subnet), "via", str(via))
+
+
+def system_state(container):
+    result = podman("exec", container, "systemctl", "is-system-running", check=False)
+    return (result.stdout or "").strip() or "unknown"
+
+
+def wait_booted(container, timeout=BOOT_TIMEOUT_S):
+    deadline = time.monotonic() + timeout
+    state = "unknown"
+    while time.monotonic() < deadline:
+        state = system_state(container)
+        if state in ("running", "degraded"):
+            return state
+        time.sleep(0.5)
+    raise LabError(f"{container}: systemd did not finish booting in {timeout}s (state {state})")
+
+
+def uplink_addresses(container):
+    """{ifname: [cidr, ...]} for the container's global IPv4 addresses."""
+    out = podman("exec", container, "ip", "-json", "addr", check=False).stdout or "[]"
+    result = {}
+    for link in json.loads(out):
+        addrs = [f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", [])
+                 if a.get("family") == "inet" and a.get("scope") == "global"]
+        if addrs:
+            result[link["ifname"]] = addrs
+    return result
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_up(lab):
+    if not image_exists():
+        raise LabError(f"image {IMAGE} is missing: run '{sys.argv[0]} image' first")
+    remove_lab(lab)
+    clashes = foreign_collisions(lab, podman_networks())
+    if clashes:
+        text = "; ".join(f"rack {r} {s} overlaps podman network {n} ({o})" for r, s, n, o in clashes)
+        raise LabError(f"lab {lab.name}: {text}")
+    for rack in lab.racks.values():
+        create_network(lab, rack)
+    if lab.router_racks:
+        start_router(lab)
+    for host in lab.hosts:
+        start_host(lab, host)
+    for host in lab.hosts:
+        add_routes(lab, host)
+    for name in lab.containers():
+        state = wait_booted(name)
+        print(f"{name}: {state} {format_addresses(uplink_addresses(name))}")
+
+
+def format_addresses(addresses):
+    return " ".join(f"{ifname}={','.join(cidrs)}" for ifname, cidrs in sorted(addresses.items()))
+
+
+def cmd_down(lab):
+    remove_lab(lab)
+    print(f"lab {lab.name}: removed {len(lab.containers())} containers, {len(lab.networks())} networks")
+
+
+def cmd_status(lab):
+    for name in lab.containers():
+        result = podman("inspect", "--format", "{{.State.Status}}", name, check=False)
+        if result.returncode != 0:
+            print(f"{name}: absent")
+            continue
+        status = result.stdout.strip()
+        if status != "running":
+            print(f"{name}: {status}")
+            continue
+        print(f"{name}: {system_state(name)} {format_addresses(uplink_addresses(name))}")
+
+
+# ---------------------------------------------------------------- base image
+
+def prepare_rootfs(root):
+    """Make a debootstrapped tree boot like a fresh host inside a container."""
+    with open(os.path.join(root, "etc/machine-id"), "w", encoding="ascii"):
+        pass
+    for unit in MASKED_UNITS:
+        link = os.path.join(root, "etc/systemd/system", unit)
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink("/dev/null", link)
+    # The roles decide when BIRD runs; a fresh host must not run it.
+    for wants in ("multi-user.target.wants", "default.target.wants"):
+        link = os.path.join(root, "etc/systemd/system", wants, "bird.service")
+        if os.path.lexists(link):
+            os.remove(link)
+    cni_conf = os.path.join(root, "etc/cni/net.d")
+    if os.path.isdir(cni_conf):
+        for entry in os.listdir(cni_conf):
+            os.remove(os.path.join(cni_conf, entry))
+    for path in ("etc/hostname", "var/cache/apt/archives"):
+        full = os.path.join(root, path)
+        if os.path.isfile(full):
+            os.remove(full)
+        elif os.path.isdir(full):
+            for entry in os.listdir(full):
+                if entry.endswith(".deb"):
+                    os.remove(os.path.join(full, entry))
+
+
+def debootstrap(root):
+    cmd = ["debootstrap", "--variant=minbase", "--include=" + ",".join(IMAGE_PACKAGES),
+           "bookworm", root, DEBIAN_MIRROR]
+    if subprocess.run(cmd, check=False).returncode != 0:
+        raise LabError("debootstrap failed (see its output above)")
+
+
+def import_rootfs(root, image=IMAGE):
+    tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+    podman("import", "--change", "CMD=/sbin/init", "-", image, stdin=tar.stdout)
+    tar.stdout.close()
+    if tar.wait() != 0:
+        raise LabError("tar of the rootfs failed")
+
+
+def cmd_image(rebuild=False):
+    # Several helpers or CI jobs may ask for the image at once; build it only once.
+    with open("/var/tmp/podnet-lab-image.lock", "w", encoding="ascii") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if image_exists() and not rebuild:
+            print(f"{IMAGE}: present")
+            return
+        started = time.monotonic()
+        root = tempfile.mkdtemp(prefix="podnet-lab-rootfs-", dir="/var/tmp")
+        try:
+            debootstrap(root)
+            prepare_rootfs(root)
+            import_rootfs(root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        print(f"{IMAGE}: built in {time.monotonic() - started:.0f}s")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description="Podman lab: containers as hosts, networks as racks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    image = sub.add_parser("image", help=f"build {IMAGE} if absent")
+    image.add_argument("--rebuild", action="store_true", help="build even if the image exists")
+    for name, text in (("up", "(re)create the lab"), ("down", "remove the lab"),
+                       ("status", "show the lab's containers")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("-i", "--inventory", required=True, help="lab inventory (YAML)")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "image":
+            cmd_image(args.rebuild)
+            return 0
+        lab = load_lab(args.inventory)
+        {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](lab)
+        return 0
+    except LabError as exc:
+        print(f"podnet_lab: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""One TCP exchange between lab hosts or pods, reported as JSON: who connected, from which address.
+
+serve:   accept one connection on ADDRESS:PORT, answer, print {"peer": <source address seen>}.
+connect: connect to ADDRESS:PORT, print {"local": <own source address>, "reply": <answer>}.
+Both give up after --timeout seconds; a failure exits 1 with {"error": ...}.
+"""
+import argparse
+import json
+import socket
+import sys
+
+
+def serve(address, port, timeout):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.settimeout(timeout)
+        listener.bind((address, port))
+        listener.listen(1)
+        connection, peer = listener.accept()
+        with connection:
+            connection.settimeout(timeout)
+            connection.recv(64)
+            connection.sendall(b'podnet-pong')
+    return {'peer': peer[0]}
+
+
+def connect(address, port, timeout):
+    with socket.create_connection((address, port), timeout=timeout) as connection:
+        connection.sendall(b'podnet-ping')
+        reply = connection.recv(64).decode()
+        return {'local': connection.getsockname()[0], 'reply': reply}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('action', choices=['serve', 'connect'])
+    parser.add_argument('address')
+    parser.add_argument('port', type=int)
+    parser.add_argument('--timeout', type=float, default=10.0)
+    args = parser.parse_args()
+    try:
+        outcome = (serve if args.action == 'serve' else connect)(args.address, args.port, args.timeout)
+    except OSError as error:
+        print(json.dumps({'error': str(error)}))
+        return 1
+    print(json.dumps(outcome))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Kernel tests: run the modules for real against throwaway network namespaces (needs root)."""
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+
+@pytest.fixture(autouse=True)
+def _needs_root():
+    if os.geteuid() != 0:
+        pytest.skip('kernel tests create network namespaces and links: they must run as root')
+
+
+def _throwaway_netns():
+    name = 'pnt-' + uuid.uuid4().hex[:10]
+    subprocess.run(['ip', 'netns', 'add', name], check=True, capture_output=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(['ip', 'netns', 'delete', name], check=False, capture_output=True)
+
+
+@pytest.fixture
+def netns():
+    """A fresh, empty network namespace; deleted afterwards whatever happens."""
+    yield from _throwaway_netns()
+
+
+@pytest.fixture
+def other_netns():
+    """A second fresh namespace, e.g. for the pod end of a veth pair."""
+    yield from _throwaway_netns()
