@@ -48,7 +48,7 @@ demo: setup
 	$(VENV)/bin/python lab/podnet_lab.py up -i inventories/lab/$(MODE).yml
 	ansible-playbook -i inventories/lab/$(MODE).yml site.yml
 	ansible-playbook -i inventories/lab/$(MODE).yml playbooks/lab_pods.yml
-	$(VENV)/bin/python lab/podnet_lab.py matrix -i inventories/lab/$(MODE).yml
+	$(VENV)/bin/python lab/matrix.py -i inventories/lab/$(MODE).yml
 
 demo-down: venv
 	$(VENV)/bin/python lab/podnet_lab.py down -i inventories/lab/$(MODE).yml

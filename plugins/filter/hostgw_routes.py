@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 name: hostgw_routes
 short_description: The routes one host-gw node needs - every peer's pod subnet via that peer's node IP
 version_added: 0.1.0
-author: podnet.netmodes contributors
+author: podnet.netmodes maintainers (@podnet)
 description:
   - For node O(self), returns one route per other node, C(<peer pod subnet> via <peer node IP> dev <uplink>),
     in the form the M(podnet.netmodes.ip_routes) module takes.

@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 name: pod_network
 short_description: The addresses a node's pod subnet implies - gateway, prefix, netmask
 version_added: 0.1.0
-author: podnet.netmodes contributors
+author: podnet.netmodes maintainers (@podnet)
 description:
   - Expands a node's pod subnet into what the datapath needs. The gateway defaults to the first address of the
     subnet, as docker0 and cni0 use it; an explicit gateway must be a usable address inside the subnet.
@@ -54,8 +54,8 @@ def pod_network(cidr, gateway=None, host='this node'):
         address = network.network_address + 1
     else:
         address, reason = parse_ipv4_address(gateway)
-        if address is None or address not in network or address in (network.network_address,
-                                                                        network.broadcast_address):
+        unusable = (network.network_address, network.broadcast_address)
+        if address is None or address not in network or address in unusable:
             reason = reason or 'is not a usable address inside the pod subnet %s' % network
             raise AnsibleFilterError(problem(host, 'pod_gateway', gateway, reason,
                                              'set podnet_pod_gateway to an address such as %s, or remove it'

@@ -25,7 +25,7 @@ description:
   - The conflist must use cniVersion 0.4.0 or later, because C(CHECK) is needed for idempotence.
 version_added: 0.1.0
 author:
-  - podnet.netmodes maintainers
+  - podnet.netmodes maintainers (@podnet)
 options:
   name:
     description:
@@ -67,6 +67,8 @@ options:
         one file per pod.
     type: path
     default: /var/lib/podnet/cni
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

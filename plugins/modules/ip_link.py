@@ -20,7 +20,7 @@ description:
   - An existing link of the requested kind without the alias is adopted with I(state=present); the alias is
     set and that is reported as a change.
 author:
-  - podnet.netmodes maintainers
+  - podnet.netmodes maintainers (@podnet)
 requirements:
   - iproute2 (the C(ip) command) on the target host
 options:

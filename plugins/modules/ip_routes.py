@@ -21,7 +21,7 @@ description:
     replace matches on. Routes of any other protocol are never replaced or deleted; declaring a route whose
     destination and metric are already held by another protocol makes the module fail.
 author:
-  - podnet.netmodes maintainers
+  - podnet.netmodes maintainers (@podnet)
 requirements:
   - iproute2 (the C(ip) command) on the target host
 options:

@@ -20,7 +20,7 @@ description:
   - Tables of other owners are never read or changed.
 version_added: 0.1.0
 author:
-  - podnet.netmodes contributors
+  - podnet.netmodes maintainers (@podnet)
 options:
   name:
     description: Name of the table.
@@ -73,12 +73,15 @@ options:
     type: str
     choices: [present, absent]
     default: present
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
   platform:
+    support: full
     platforms: posix
 requirements:
   - nft (nftables) on the target

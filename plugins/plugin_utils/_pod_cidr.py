@@ -82,8 +82,8 @@ def _recorded_fix(name):
 
 
 def _recorded_problem(name, value, reason):
-    return '%s: recorded pod CIDR %s (%s) %s. Fix: %s' % (name, quote(value), POD_CIDR_FACT_FILE, reason,
-                                                           _recorded_fix(name))
+    return '%s: recorded pod CIDR %s (%s) %s. Fix: %s' % (
+        name, quote(value), POD_CIDR_FACT_FILE, reason, _recorded_fix(name))
 
 
 def check_recorded(nodes, cluster, node_prefix, overrides):
@@ -210,4 +210,3 @@ def allocate_pod_cidrs(nodes, cluster_cidr, node_prefix):
         problems.append(_exhaustion_problem(cluster, prefix, len(nodes), unassigned))
     raise_problems(FILTER_NAME, problems)
     return dict((n['name'], str(assigned[n['name']])) for n in nodes)
-
