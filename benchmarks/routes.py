@@ -155,7 +155,20 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def measure_startup(bench, repeats):
+    startups = []
+    for _ in range(repeats):
+        seconds, result = bench.module([])
+        if result.get('changed'):
+            raise CheckFailed('empty route list reported changed')
+        startups.append(seconds)
+    return median(startups)
+
+
 def measure_size(bench, size, repeats, with_loop, log):
+    # Start-up is measured next to each size, not once, because the machine's load drifts over a run.
+    startup = measure_startup(bench, repeats)
+    log('%d routes: module start-up %.3f s' % (size, startup))
     base = make_routes(size)
     changed = make_routes(size, changed=True)
     rows = []
@@ -191,7 +204,8 @@ def measure_size(bench, size, repeats, with_loop, log):
             log('  %d routes, %s: command loop (one run, takes a few minutes)...' % (size, name))
             loop_s = bench.loop(declared)
             bench.verify(declared, '%d %s, loop' % (size, name))
-        row = dict(size=size, scenario=name, floor=median(floors), module=median(modules), loop=loop_s)
+        row = dict(size=size, scenario=name, floor=median(floors), module=median(modules), loop=loop_s,
+                   startup=startup)
         log('  %d routes, %s: floor %.3f s, module %.3f s%s' % (
             size, name, row['floor'], row['module'], '' if loop_s is None else ', loop %.1f s' % loop_s))
         rows.append(row)
@@ -202,10 +216,10 @@ def fmt(value, digits=3):
     return '-' if value is None else '%.*f' % (digits, value)
 
 
-def table(rows, startup, loop_size, loop_probe, repeats):
-    out = ['| routes | scenario | floor `ip -batch` (s) | module (s) | command loop (s) '
+def table(rows, loop_size, loop_probe, repeats):
+    out = ['| routes | scenario | floor `ip -batch` (s) | module start-up (s) | module (s) | command loop (s) '
            '| module / floor | module / (floor + start-up) | loop / module |',
-           '|---:|---|---:|---:|---:|---:|---:|---:|']
+           '|---:|---|---:|---:|---:|---:|---:|---:|---:|']
     for r in rows:
         if r['loop'] is not None:
             loop_cell, loop_ratio = fmt(r['loop'], 1), '%.0fx' % (r['loop'] / r['module'])
@@ -213,12 +227,12 @@ def table(rows, startup, loop_size, loop_probe, repeats):
             loop_cell, loop_ratio = 'not run', 'not run'
         else:
             loop_cell, loop_ratio = 'not run', '-'
-        out.append('| %d | %s | %s | %s | %s | %.0fx | %.2fx | %s |' % (
-            r['size'], r['scenario'], fmt(r['floor']), fmt(r['module']), loop_cell,
-            r['module'] / r['floor'], r['module'] / (r['floor'] + startup), loop_ratio))
+        out.append('| %d | %s | %s | %s | %s | %s | %.0fx | %.2fx | %s |' % (
+            r['size'], r['scenario'], fmt(r['floor']), fmt(r['startup']), fmt(r['module']), loop_cell,
+            r['module'] / r['floor'], r['module'] / (r['floor'] + r['startup']), loop_ratio))
     notes = ['',
-             'Module start-up (same playbook, empty route list): %.3f s. Module and floor times are medians of %d '
-             'runs; the command loop ran once.' % (startup, repeats)]
+             'Module start-up is the same playbook with an empty route list, measured just before each size. '
+             'Module, start-up and floor times are medians of %d runs; the command loop ran once.' % repeats]
     if loop_probe:
         n, seconds = loop_probe
         notes.append('Command loop per-route cost, measured on %d routes: %.1f ms per route (%.1f s total).'
@@ -255,14 +269,6 @@ def main():
         bench = Bench(workdir, netns)
         try:
             bench.setup()
-            startups = []
-            for _ in range(args.repeats):
-                seconds, result = bench.module([])
-                if result.get('changed'):
-                    raise CheckFailed('empty route list reported changed')
-                startups.append(seconds)
-            startup = median(startups)
-            log('module start-up: %.3f s' % startup)
             rows = []
             for size in args.sizes:
                 rows += measure_size(bench, size, args.repeats, size == args.loop_size, log)
@@ -277,7 +283,7 @@ def main():
             return 1
         finally:
             bench.teardown()
-    text = table(rows, startup, args.loop_size, loop_probe, args.repeats)
+    text = table(rows, args.loop_size, loop_probe, args.repeats)
     print(text)
     if args.output:
         with open(args.output, 'w') as handle:
