@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := $(CURDIR)/.venv
 PYTHON ?= python3
 MODE ?= bridge
-SCENARIOS ?= bridge hostgw hostgw-not-adjacent
+SCENARIOS ?= bridge hostgw hostgw-not-adjacent bgp-mesh bgp-rr
 APT_PACKAGES := podman runc debootstrap containernetworking-plugins nftables bird2 iperf3 iproute2 iputils-ping python3-venv
 COLLECTION_LINK := .collections/ansible_collections/podnet/netmodes
 
