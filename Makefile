@@ -53,7 +53,7 @@ demo: setup
 demo-down: venv
 	$(VENV)/bin/python lab/podnet_lab.py down -i inventories/lab/$(MODE).yml
 
-test: setup lint sanity unit kernel molecule
+test: setup lint sanity unit kernel labtest molecule
 
 lint: venv link
 	ansible-lint --offline --profile production
