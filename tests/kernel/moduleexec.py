@@ -18,8 +18,12 @@ class ModuleResult(dict):
         return bool(self.get('failed'))
 
 
-def run_module(name, args, check=False, diff=False, timeout=120):
-    """Run plugins/modules/<name>.py with ``args``; return its parsed JSON result."""
+def run_module(name, args, check=False, diff=False, timeout=120, netns=None):
+    """Run plugins/modules/<name>.py with ``args``; return its parsed JSON result.
+
+    ``netns`` runs the whole module inside that namespace (for modules without a netns option). nsenter, not
+    ``ip netns exec``: the latter also gives the process a private mount namespace.
+    """
     module_args = dict(args)
     module_args['_ansible_check_mode'] = check
     module_args['_ansible_diff'] = diff
@@ -29,7 +33,8 @@ def run_module(name, args, check=False, diff=False, timeout=120):
     env = dict(os.environ)
     env['PYTHONPATH'] = COLLECTIONS_PATH
     try:
-        proc = subprocess.run([sys.executable, os.path.join(MODULES_DIR, name + '.py'), args_path],
+        prefix = ['nsenter', '--net=/run/netns/%s' % netns] if netns else []
+        proc = subprocess.run(prefix + [sys.executable, os.path.join(MODULES_DIR, name + '.py'), args_path],
                               capture_output=True, text=True, env=env, timeout=timeout, check=False)
     finally:
         os.unlink(args_path)
