@@ -1,0 +1,228 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The rule book: every rule podnet enforces on a value that can come from an inventory.
+
+Imported by the modules (on the target) and by the inventory checks (on the controller), so a value a
+module would refuse is refused before any host changes. Standard library only.
+
+Every ``*_problem`` function returns ``None`` for a good value, or a reason phrase that completes the
+sentence "<variable> <value> ..." (for example ``'is 16 bytes long; Linux allows at most 15'``). Callers add
+who and how to fix it.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+import re
+
+IFNAMSIZ = 16  # the kernel's buffer, including the terminating NUL
+MIN_MTU = 68
+MIN_MTU_IPV6 = 1280
+MAX_MTU = 65535
+RESERVED_ROUTE_PROTOS = {0: 'unspec', 1: 'redirect', 2: 'kernel', 3: 'boot', 4: 'static'}
+MAX_ROUTE_PROTO = 255
+MAIN_TABLE = 254
+# 0 is "unspecified", 253 the kernel's "default" table and 255 its "local" table.
+RESERVED_TABLES = {0: 'unspec', 253: 'default', 255: 'local'}
+MAX_TABLE = 0xFFFFFFFF
+AS_TRANS = 23456  # RFC 6793
+MAX_AS = 0xFFFFFFFF
+TCP_MD5_MAX_KEY_LEN = 80  # TCP_MD5SIG_MAXKEYLEN in the kernel
+NFT_NAME_MAX_LEN = 255  # NFT_NAME_MAXLEN - 1
+
+# Characters that make one value read as more than one argument, or as a comment, in the input of
+# `ip -batch` (which splits on whitespace, honours quotes and backslashes, and treats '#' as a comment)
+# or of nft. They are refused in every name podnet passes on, whatever the kernel itself would allow.
+_UNSAFE_CHARS = frozenset('#;"\'\\{}$`')
+_NFT_NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
+
+
+def _has_control_or_space(text):
+    return any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def token_problem(value):
+    """Why ``value`` cannot be passed as exactly one argument on an ``ip -batch`` line, or None."""
+    if not isinstance(value, str) or not value:
+        return 'is not a non-empty string'
+    if _has_control_or_space(value):
+        return 'contains whitespace or a control character'
+    unsafe = sorted(set(value) & _UNSAFE_CHARS)
+    if unsafe:
+        return 'contains %s, which iproute2 and nft read as syntax, not as part of a name' % ' '.join(unsafe)
+    return None
+
+
+def ifname_problem(value):
+    """Why ``value`` is not an interface name podnet can manage, or None.
+
+    Linux refuses '/', ':' (alias syntax) and whitespace, and counts bytes, not characters; podnet also refuses
+    what ``ip -batch`` would re-parse ('#' starts a comment there).
+    """
+    if not isinstance(value, str) or not value:
+        return 'is not a non-empty string'
+    size = len(value.encode('utf-8'))
+    if size >= IFNAMSIZ:
+        return 'is %d bytes long; Linux allows at most %d' % (size, IFNAMSIZ - 1)
+    if value in ('.', '..'):
+        return 'is "." or "..", which Linux refuses as an interface name'
+    if '/' in value or ':' in value:
+        return 'contains "/" or ":", which Linux refuses in an interface name (":" is alias syntax)'
+    return token_problem(value)
+
+
+def netns_name_problem(value):
+    """Why ``value`` is not a network namespace name (a file in /run/netns) podnet can use, or None."""
+    if not isinstance(value, str) or not value:
+        return 'is not a non-empty string'
+    if value in ('.', '..') or '/' in value:
+        return 'is "." or ".." or contains "/", so it is not a plain file name in /run/netns'
+    if len(value.encode('utf-8')) > 255:
+        return 'is longer than 255 bytes'
+    return token_problem(value)
+
+
+def nft_name_problem(value):
+    """Why ``value`` is not an nftables table or chain name podnet can use, or None."""
+    if not isinstance(value, str) or not value:
+        return 'is not a non-empty string'
+    if len(value) > NFT_NAME_MAX_LEN:
+        return 'is longer than %d characters' % NFT_NAME_MAX_LEN
+    if not _NFT_NAME_RE.match(value):
+        return 'is not a letter followed by letters, digits or "_"'
+    return None
+
+
+def parse_int(value):
+    """(int, None) or (None, reason). Digit strings are accepted: ``-e`` and templates pass strings."""
+    if isinstance(value, bool):
+        return None, 'is a boolean, not an integer'
+    if isinstance(value, int):
+        return value, None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip()), None
+    return None, 'is not an integer'
+
+
+def mtu_problem(value, ipv6=False):
+    """Why ``value`` is not a usable link MTU (68..65535, at least 1280 where IPv6 runs), or None."""
+    number, reason = parse_int(value)
+    if reason:
+        return reason
+    low = MIN_MTU_IPV6 if ipv6 else MIN_MTU
+    if not low <= number <= MAX_MTU:
+        return 'is outside %d..%d%s' % (low, MAX_MTU, ' (IPv6 needs at least 1280)' if ipv6 else '')
+    return None
+
+
+def route_proto_problem(value):
+    """Why ``value`` cannot be podnet's route protocol id (5..255; 0-4 belong to the kernel and admins)."""
+    number, reason = parse_int(value)
+    if reason:
+        return reason
+    if number in RESERVED_ROUTE_PROTOS:
+        return 'is the reserved protocol "%s" (0-4 belong to the kernel and administrators)' % RESERVED_ROUTE_PROTOS[number]
+    if not 0 <= number <= MAX_ROUTE_PROTO:
+        return 'is outside 5..%d' % MAX_ROUTE_PROTO
+    return None
+
+
+def parse_route_table(value):
+    """(table id, None) or (None, reason); "main" is 254."""
+    if value is None or (isinstance(value, str) and value.strip() == 'main'):
+        return MAIN_TABLE, None
+    number, reason = parse_int(value)
+    if reason:
+        return None, reason + ' and not "main"'
+    if number in RESERVED_TABLES:
+        return None, 'is the kernel\'s reserved table "%s"' % RESERVED_TABLES[number]
+    if not 1 <= number <= MAX_TABLE:
+        return None, 'is outside 1..%d' % MAX_TABLE
+    return number, None
+
+
+def bgp_as_problem(value):
+    number, reason = parse_int(value)
+    if reason:
+        return reason
+    if number == AS_TRANS:
+        return 'is AS_TRANS (RFC 6793), reserved for 2-byte AS compatibility'
+    if not 1 <= number <= MAX_AS:
+        return 'is outside 1..%d' % MAX_AS
+    return None
+
+
+def bgp_password_problem(value):
+    """Why ``value`` cannot be a TCP MD5 password in bird.conf, or None ('' means no password)."""
+    if not isinstance(value, str):
+        return 'is not a string'
+    if any(char in '"\\' for char in value) or _has_control_or_space(value.replace(' ', 'x')):
+        return 'contains a double quote, backslash or control character, which bird.conf cannot carry'
+    if len(value.encode('utf-8')) > TCP_MD5_MAX_KEY_LEN:
+        return 'is longer than %d bytes, the kernel\'s TCP MD5 key limit' % TCP_MD5_MAX_KEY_LEN
+    return None
+
+
+def parse_ipv4_network(value):
+    """(IPv4Network, None), or (None, reason) when value is not a plain IPv4 network in CIDR notation."""
+    if not isinstance(value, str):
+        return None, 'is not a string in CIDR notation'
+    text = value.strip()
+    if ':' in text:
+        return None, 'is an IPv6 network; podnet only supports IPv4 here'
+    if '/' not in text:
+        return None, 'has no prefix length (expected CIDR notation like a.b.c.d/len)'
+    try:
+        return ipaddress.IPv4Network(text), None
+    except ValueError as exc:
+        try:
+            containing = ipaddress.IPv4Network(text, strict=False)
+        except ValueError:
+            return None, 'is not a valid IPv4 network (%s)' % exc
+    return None, 'has host bits set (the network itself is %s)' % containing
+
+
+def parse_ipv4_address(value):
+    """(IPv4Address, None), or (None, reason)."""
+    if not isinstance(value, str):
+        return None, 'is not a string holding an IPv4 address'
+    text = value.strip()
+    if '/' in text:
+        return None, 'has a prefix length; give the bare address'
+    try:
+        return ipaddress.IPv4Address(text), None
+    except ValueError as exc:
+        return None, 'is not a valid IPv4 address (%s)' % exc
+
+
+def parse_ip_network(value):
+    """(IPv4Network or IPv6Network, None) without host bits, or (None, reason). A bare address is a host route."""
+    if not isinstance(value, str):
+        return None, 'is not a string in CIDR notation'
+    try:
+        return ipaddress.ip_network(value.strip(), strict=True), None
+    except ValueError as exc:
+        return None, 'is not a network address without host bits (%s)' % exc
+
+
+def parse_ip_address(value):
+    """(IPv4Address or IPv6Address, None), or (None, reason)."""
+    if not isinstance(value, str):
+        return None, 'is not a string holding an IP address'
+    try:
+        return ipaddress.ip_address(value.strip()), None
+    except ValueError:
+        return None, 'is not an IP address'
+
+
+def parse_ip_interface(value):
+    """(IPv4Interface or IPv6Interface, None) for ADDRESS/PREFIX, or (None, reason)."""
+    if not isinstance(value, str) or '/' not in value:
+        return None, 'is not an address with a prefix length (such as 10.244.1.1/24)'
+    try:
+        return ipaddress.ip_interface(value.strip()), None
+    except ValueError as exc:
+        return None, 'is not a valid address/prefix (%s)' % exc
