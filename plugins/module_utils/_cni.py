@@ -1,22 +1,28 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) podnet.netmodes contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-
 """The runtime side of the CNI protocol: load a network conflist, run its plugin chain
 for ADD, CHECK and DEL, and turn plugin results and errors into Python values.
 
 The plugins themselves do all the network work; this file only drives them the way
-libcni (containerd, CRI-O) does.
+libcni (containerd, CRI-O) does. Plugins run through ``PluginRunner``; a plugin's non-zero exit is the
+protocol's named error case (a JSON error on stdout), turned into ``PluginError``.
+
+What cni_pod owns is written down in its cache (``PodCache``): one entry per attachment (network, ifname)
+of a pod, as libcni keeps one per (network, container, ifname), and a mark for a namespace it created.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import hashlib
 import ipaddress
 import json
 import os
 import re
+
+from ansible_collections.podnet.netmodes.plugins.module_utils._runner import CommandRunner
 
 VALID_ID = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$')
 CHECK_MIN_VERSION = (0, 4, 0)
@@ -80,6 +86,9 @@ def validate_conflist(conflist, path):
     for key in ('name', 'cniVersion'):
         if not isinstance(conflist.get(key), str) or not conflist.get(key):
             raise CniError('CNI config %s has no %s' % (path, key))
+    if not VALID_ID.match(conflist['name']):
+        raise CniError('CNI config %s: network name %r is not letters, digits, "_", "." and "-"'
+                       % (path, conflist['name']))
     version_tuple(conflist['cniVersion'])
     plugins = conflist.get('plugins')
     if not isinstance(plugins, list) or not plugins:
@@ -130,19 +139,32 @@ def parse_plugin_error(plugin, command, rc, stdout, stderr):
     return PluginError(plugin, command, 'exit %s' % rc, text)
 
 
+class PluginRunner(object):
+    """Runs CNI plugin binaries: each by its full path, with the CNI_* variables, config on stdin."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def invoke(self, path, stdin, env):
+        """(rc, stdout, stderr); any exit code is returned, as a plugin reports failure as JSON on stdout."""
+        runner = CommandRunner(self.module, binary=path)
+        return runner.run([], data=stdin, expected_rcs=range(0, 256), environ=env)
+
+
 class PluginChain(object):
-    """One network's plugin chain for one container interface.
+    """One network's plugin chain for one container interface; ``runner`` is a ``PluginRunner``.
 
-    run(argv, stdin_text, env) -> (rc, stdout, stderr) executes a plugin binary; the
-    module passes a wrapper around AnsibleModule.run_command."""
+    ``applied`` lists every plugin command that succeeded, so a failure can tell what it left changed.
+    """
 
-    def __init__(self, conflist, bin_dir, container_id, netns_path, ifname, run):
+    def __init__(self, conflist, bin_dir, container_id, netns_path, ifname, runner):
         self.conflist = conflist
         self.bin_dir = bin_dir
         self.container_id = container_id
         self.netns_path = netns_path
         self.ifname = ifname
-        self.run = run
+        self.runner = runner
+        self.applied = []
 
     def plugin_path(self, plugin_type):
         for directory in self.bin_dir.split(os.pathsep):
@@ -150,6 +172,11 @@ class PluginChain(object):
             if os.path.isfile(path) and os.access(path, os.X_OK):
                 return path
         raise CniError('CNI plugin binary %r not found in %s' % (plugin_type, self.bin_dir))
+
+    def require_binaries(self):
+        """Fail before the first ADD when any plugin of the chain is missing: nothing to roll back then."""
+        for plugin in self.conflist['plugins']:
+            self.plugin_path(plugin['type'])
 
     def environment(self, command):
         return {
@@ -164,20 +191,34 @@ class PluginChain(object):
     def invoke(self, command, plugin, prev_result):
         path = self.plugin_path(plugin['type'])
         stdin = json.dumps(plugin_config(self.conflist, plugin, prev_result))
-        rc, stdout, stderr = self.run([path], stdin, self.environment(command))
+        rc, stdout, stderr = self.runner.invoke(path, stdin, self.environment(command))
         if rc != 0:
             raise parse_plugin_error(plugin['type'], command, rc, stdout, stderr)
+        if command != 'CHECK':
+            self.applied.append('%s %s %s %s' % (command, self.conflist['name'], self.ifname, plugin['type']))
         return stdout
 
     def add(self):
-        """ADD through the chain; each plugin sees the previous plugin's result."""
+        """ADD through the chain; each plugin sees the previous plugin's result.
+
+        When a plugin fails, the plugins that ran (the failing one included: it may have half-done its work)
+        get DEL in reverse order with the result reached so far, so the IPAM plugin that the first plugin
+        called releases its address. The error raised carries ``rollback_errors``.
+        """
+        self.require_binaries()
         result = None
+        ran = []
         for plugin in self.conflist['plugins']:
-            stdout = self.invoke('ADD', plugin, result)
+            ran.append(plugin)
             try:
-                result = json.loads(stdout)
-            except ValueError:
-                raise CniError('CNI plugin %s ADD printed no JSON result: %r' % (plugin['type'], stdout[:200]))
+                stdout = self.invoke('ADD', plugin, result)
+                try:
+                    result = json.loads(stdout)
+                except ValueError:
+                    raise CniError('CNI plugin %s ADD printed no JSON result: %r' % (plugin['type'], stdout[:200]))
+            except CniError as error:
+                error.rollback_errors = self.delete_plugins(reversed(ran), result)
+                raise
         return result
 
     def check(self, cached_result):
@@ -189,9 +230,26 @@ class PluginChain(object):
             self.invoke('CHECK', plugin, cached_result)
 
     def delete(self, cached_result):
-        """DEL through the chain in reverse order; cached_result may be None."""
-        for plugin in reversed(self.conflist['plugins']):
-            self.invoke('DEL', plugin, cached_result)
+        """DEL through the chain in reverse order; every plugin gets its DEL even when an earlier one failed."""
+        errors = self.delete_plugins(reversed(self.conflist['plugins']), cached_result)
+        if errors:
+            raise CniError('DEL of %s %s did not complete: %s' % (self.conflist['name'], self.ifname,
+                                                                  '; '.join(errors)))
+
+    def delete_plugins(self, plugins, prev_result):
+        errors = []
+        for plugin in plugins:
+            try:
+                self.invoke('DEL', plugin, prev_result)
+            except CniError as error:
+                errors.append(str(error))
+        return errors
+
+
+def config_digest(conflist):
+    """A short digest of a network config, to show in diffs which config an attachment was made with."""
+    text = json.dumps(conflist, sort_keys=True, separators=(',', ':'))
+    return 'sha256 ' + hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
 
 
 def sandbox_interface_indexes(result):
@@ -220,34 +278,93 @@ def pod_ipv4(result):
     return sorted(candidates, key=lambda c: c[0])[0][1]
 
 
-class ResultCache(object):
-    """The ADD result and the network config it was made with, one JSON file per pod
-    (libcni keeps the same pair so that CHECK and DEL see what ADD saw)."""
+class PodCache(object):
+    """What cni_pod made for one pod: ``<cache_dir>/pods/<pod>/<network>/<ifname>.json`` per attachment (the ADD
+    result and the config it was made with, which CHECK and DEL need), and ``<cache_dir>/pods/<pod>/netns-created``
+    when cni_pod created the pod's network namespace. podnet 0.1 kept one ``<cache_dir>/<pod>.json`` per pod and
+    always managed the namespace; such an entry is read as an attachment and as the namespace mark.
+    """
 
-    def __init__(self, cache_dir, name):
-        self.path = os.path.join(cache_dir, name + '.json')
+    NETNS_MARK = 'netns-created'
 
-    def load(self):
+    def __init__(self, cache_dir, pod):
+        self.pod_dir = os.path.join(cache_dir, 'pods', pod)
+        self.legacy_path = os.path.join(cache_dir, pod + '.json')
+
+    def entry_path(self, network, ifname):
+        return os.path.join(self.pod_dir, network, ifname + '.json')
+
+    def load(self, network, ifname):
+        for entry in self.attachments():
+            if entry['network'] == network and entry['ifname'] == ifname:
+                return entry
+        return None
+
+    def attachments(self):
+        """Every cached attachment of the pod: dicts with network, ifname, config, result and path."""
+        entries = []
+        if os.path.isdir(self.pod_dir):
+            for network in sorted(os.listdir(self.pod_dir)):
+                directory = os.path.join(self.pod_dir, network)
+                if not os.path.isdir(directory):
+                    continue
+                for name in sorted(os.listdir(directory)):
+                    if name.endswith('.json'):
+                        entries.append(self._read(os.path.join(directory, name)))
+        if os.path.exists(self.legacy_path):
+            entries.append(self._read(self.legacy_path))
+        return entries
+
+    def _read(self, path):
         try:
-            with open(self.path) as f:
-                entry = json.load(f)
-        except (OSError, IOError):
-            return None
+            with open(path) as handle:
+                entry = json.load(handle)
         except ValueError:
-            raise CniError('CNI result cache %s is not valid JSON; remove it' % self.path)
-        if not isinstance(entry, dict) or not isinstance(entry.get('config'), dict):
-            raise CniError('CNI result cache %s has an unexpected layout; remove it' % self.path)
+            raise CniError('CNI result cache %s is not valid JSON; remove it' % path)
+        if not isinstance(entry, dict) or not isinstance(entry.get('config'), dict) \
+                or not isinstance(entry['config'].get('name'), str) or not isinstance(entry.get('ifname'), str):
+            raise CniError('CNI result cache %s has an unexpected layout; remove it' % path)
+        entry['network'] = entry['config']['name']
+        entry['path'] = path
         return entry
 
     def save(self, config, ifname, result):
-        directory = os.path.dirname(self.path)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o700)
-        temp = self.path + '.tmp'
-        with open(temp, 'w') as f:
-            json.dump({'config': config, 'ifname': ifname, 'result': result}, f, indent=2, sort_keys=True)
-        os.rename(temp, self.path)
+        path = self.entry_path(config['name'], ifname)
+        _write_json(path, {'config': config, 'ifname': ifname, 'result': result})
 
-    def remove(self):
-        if os.path.exists(self.path):
-            os.remove(self.path)
+    def remove(self, entry):
+        if entry['path'] == self.legacy_path:
+            # podnet 0.1 managed the namespace of every pod it cached; keep that claim when its entry goes.
+            self.mark_netns_created()
+        os.remove(entry['path'])
+        directory = os.path.dirname(entry['path'])
+        if directory != os.path.dirname(self.legacy_path):
+            _remove_if_empty(directory)
+            _remove_if_empty(self.pod_dir)
+
+    def netns_created(self):
+        return os.path.exists(os.path.join(self.pod_dir, self.NETNS_MARK)) or os.path.exists(self.legacy_path)
+
+    def mark_netns_created(self):
+        _write_json(os.path.join(self.pod_dir, self.NETNS_MARK), {'created_by': 'podnet.netmodes cni_pod'})
+
+    def clear_netns_created(self):
+        path = os.path.join(self.pod_dir, self.NETNS_MARK)
+        if os.path.exists(path):
+            os.remove(path)
+        _remove_if_empty(self.pod_dir)
+
+
+def _remove_if_empty(directory):
+    if os.path.isdir(directory) and not os.listdir(directory):
+        os.rmdir(directory)
+
+
+def _write_json(path, data):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    temp = path + '.tmp'
+    with open(temp, 'w') as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+    os.rename(temp, path)

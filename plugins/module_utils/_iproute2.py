@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) podnet.netmodes contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-
 """Run iproute2 on the target host: read state with ``ip -json``, write with ``ip -batch -``.
 
-This is the only place in the collection that builds ``ip`` command lines or reads
-``ip`` output. Everything here uses the Python standard library only.
+This is the only place in the collection that builds ``ip`` command lines or reads ``ip`` output. Modules ask for
+the batch lines they need (``link_add``, ``address``, ``route_replace`` ...); each line is built with
+``batch_line``: podnet's keywords as plain strings, every other value wrapped in ``Value`` so that nothing can be
+re-parsed by ``ip -batch`` as more than one word or as a comment. Standard library only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,94 +15,177 @@ __metaclass__ = type
 
 import json
 import os
+import re
+
+from ansible_collections.podnet.netmodes.plugins.module_utils._rules import netns_name_problem
+from ansible_collections.podnet.netmodes.plugins.module_utils._runner import (
+    CommandRunner,
+    UnsafeValue,
+    Value,
+    script_line,
+)
 
 OWNER_MARK = 'podnet.netmodes'
 NETNS_RUN_DIR = '/run/netns'
-IFNAMSIZ = 16
+OWN_NETNS = '/proc/self/ns/net'
 
-_C_LOCALE = {'LANG': 'C', 'LC_ALL': 'C', 'LC_MESSAGES': 'C'}
-
-# The kernel answers a dump of a routing table that was never created with an error
-# instead of an empty list; that is an empty table for every caller here.
+# The kernel answers a dump of a routing table that was never created with this error (rc 2) instead of an
+# empty list; that is an empty table for every caller here.
+_MISSING_TABLE_RC = 2
 _MISSING_TABLE_ERROR = 'FIB table does not exist'
+# Without -force, ip -batch stops at the first failing line and names it; everything before it was applied.
+_FAILED_LINE_RE = re.compile(r'Command failed -:(\d+)')
 
 
-def interface_name_problem(name):
-    """Return why ``name`` is not a valid Linux interface name, or None when it is."""
-    if not name:
-        return 'must not be empty'
-    if len(name.encode('utf-8')) >= IFNAMSIZ:
-        return 'is %d bytes long; Linux allows at most %d' % (len(name.encode('utf-8')), IFNAMSIZ - 1)
-    if name in ('.', '..'):
-        return 'must not be "." or ".."'
-    bad = [c for c in name if c == '/' or c == ':' or c.isspace()]
-    if bad:
-        return 'must not contain whitespace, "/" or ":"'
-    return None
+def batch_line(*words):
+    """One ``ip -batch`` line (without the leading ``ip``); wrap every value that is not our keyword in Value."""
+    return script_line(*words)
 
 
-def netns_name_problem(name):
-    """Return why ``name`` is not usable as an ``ip netns`` name, or None."""
-    if not name or name in ('.', '..') or '/' in name or any(c.isspace() for c in name):
-        return 'must be a plain name without whitespace or "/"'
-    return None
+def _keyword(word, allowed):
+    if word not in allowed:
+        raise UnsafeValue('%r is not one of the keywords %s' % (word, ', '.join(allowed)))
+    return word
+
+
+# The ip -batch lines podnet's modules use. Modules say what they want; only these functions know ip's syntax.
+
+def link_add(name, kind, peer=None, peer_netns=None):
+    words = ['link', 'add', 'name', Value(name, 'name'), 'type', _keyword(kind, ('bridge', 'veth'))]
+    if peer is not None:
+        words += ['peer', 'name', Value(peer, 'peer')]
+        if peer_netns is not None:
+            words += ['netns', Value(peer_netns, 'peer_netns')]
+    return batch_line(*words)
+
+
+def link_delete(name):
+    return batch_line('link', 'delete', 'dev', Value(name, 'name'))
+
+
+def link_alias(name, alias):
+    return batch_line('link', 'set', 'dev', Value(name, 'name'), 'alias', Value(alias, 'alias'))
+
+
+def link_mtu(name, mtu):
+    return batch_line('link', 'set', 'dev', Value(name, 'name'), 'mtu', int(mtu))
+
+
+def link_master(name, master):
+    """Make ``name`` a port of bridge ``master``; None releases it."""
+    if master is None:
+        return batch_line('link', 'set', 'dev', Value(name, 'name'), 'nomaster')
+    return batch_line('link', 'set', 'dev', Value(name, 'name'), 'master', Value(master, 'master'))
+
+
+def link_up(name, up):
+    return batch_line('link', 'set', 'dev', Value(name, 'name'), 'up' if up else 'down')
+
+
+def address(verb, iface, dev):
+    """``address add|replace|delete`` of an ipaddress interface; IPv4 gets its broadcast address computed."""
+    words = ['address', _keyword(verb, ('add', 'replace', 'delete')), Value(iface.with_prefixlen, 'address')]
+    if verb != 'delete' and iface.version == 4 and iface.network.prefixlen < 31:
+        words += ['broadcast', '+']
+    return batch_line(*(words + ['dev', Value(dev, 'dev')]))
+
+
+def route_replace(dest, proto, table, metric, rtype='unicast', via=None, dev=None, scope=None, src=None,
+                  onlink=False):
+    words = ['route', 'replace']
+    if rtype != 'unicast':
+        words.append(_keyword(rtype, ('blackhole',)))
+    words.append(Value(dest, 'dest'))
+    if via:
+        words += ['via', Value(via, 'via')]
+    if dev:
+        words += ['dev', Value(dev, 'dev')]
+    if scope:
+        words += ['scope', _keyword(scope, ('global', 'link'))]
+    if src:
+        words += ['src', Value(src, 'src')]
+    if onlink:
+        words.append('onlink')
+    return batch_line(*(words + ['proto', int(proto), 'table', int(table), 'metric', int(metric)]))
+
+
+def route_delete(dest, proto, table, metric, via=None):
+    """Delete one route; the kernel checks ``proto`` before it deletes anything.
+
+    With ``via`` an IPv6 route loses only that next hop; without it the kernel deletes every next hop merged into
+    the route, whatever their protocol.
+    """
+    words = ['route', 'del', Value(dest, 'dest')]
+    if via:
+        words += ['via', Value(via, 'via')]
+    return batch_line(*(words + ['proto', int(proto), 'table', int(table), 'metric', int(metric)]))
+
+
+def netns_path(name):
+    return os.path.join(NETNS_RUN_DIR, name) if name else OWN_NETNS
 
 
 def netns_exists(name):
     """True when the named network namespace exists (``ip netns`` keeps them in /run/netns)."""
-    return os.path.exists(os.path.join(NETNS_RUN_DIR, name))
+    return os.path.exists(netns_path(name))
 
 
-class IpRoute2(object):
+def same_netns(name, other):
+    """True when two namespace names (None = the module's own) are one namespace, e.g. a name for our own."""
+    if name == other:
+        return True
+    try:
+        first, second = os.stat(netns_path(name)), os.stat(netns_path(other))
+    except OSError:
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def applied_count(lines, stderr):
+    """How many of ``lines`` ip -batch applied before it failed; None when stderr does not say."""
+    match = _FAILED_LINE_RE.search(stderr or '')
+    if not match:
+        return None
+    return min(max(int(match.group(1)) - 1, 0), len(lines))
+
+
+class IpRoute2(CommandRunner):
     """Runs ``ip`` for one network namespace (None = the module's own namespace)."""
 
+    tool = 'ip'
+
     def __init__(self, module, netns=None):
-        self.module = module
+        problem = netns is not None and netns_name_problem(netns)
+        if problem:
+            module.fail_json(msg='netns %r %s' % (netns, problem))
+        super(IpRoute2, self).__init__(module)
         self.netns = netns
-        self.ip_bin = module.get_bin_path('ip', required=True)
 
-    def _base(self):
-        cmd = [self.ip_bin]
-        if self.netns:
-            cmd += ['-n', self.netns]
-        return cmd
+    def _argv(self, *args):
+        return (['-n', self.netns] if self.netns else []) + list(args)
 
-    def _run(self, cmd, data=None):
-        return self.module.run_command(cmd, data=data, environ_update=_C_LOCALE,
-                                       check_rc=False, binary_data=True)
-
-    def run_json(self, args, details=False, numeric=False, family=None):
-        """Run ``ip -json [-details] [-N] [-4|-6] ARGS``; return (rc, parsed list or None, stderr)."""
-        cmd = self._base() + ['-json']
-        if details:
-            cmd.append('-details')
-        if numeric:
-            cmd.append('-N')
-        if family:
-            cmd.append('-%d' % family)
-        cmd += list(args)
-        rc, out, err = self._run(cmd)
-        if rc != 0:
-            return rc, None, err
-        out = out.strip()
-        if not out:
-            return rc, [], err
+    def _json(self, args, out):
+        text = out.decode('utf-8') if isinstance(out, bytes) else out
+        text = text.strip()
+        if not text:
+            return []
         try:
-            return rc, json.loads(out), err
+            return json.loads(text)
         except ValueError as exc:
-            self.module.fail_json(msg='Could not parse JSON from %s: %s' % (' '.join(cmd), exc),
-                                  stdout=out, stderr=err)
+            self.module.fail_json(msg='ip %s printed no valid JSON: %s' % (' '.join(args), exc), stdout=text)
 
-    def show(self, *args, **kwargs):
-        """Run ``ip -json ... ARGS`` and return the parsed list; fail the module on error.
-
-        Keyword arguments: ``details`` (-details), ``numeric`` (-N), ``family`` (4 or 6).
-        """
-        rc, data, err = self.run_json(args, **kwargs)
-        if rc != 0:
-            self.module.fail_json(msg='ip %s failed: %s' % (' '.join(args), err.strip()),
-                                  rc=rc, netns=self.netns, stderr=err)
-        return data
+    def show(self, *args, **options):
+        """``ip -json [-details] [-N] [-4|-6] ARGS`` parsed; options: details, numeric, family."""
+        flags = ['-json']
+        if options.get('details'):
+            flags.append('-details')
+        if options.get('numeric'):
+            flags.append('-N')
+        if options.get('family'):
+            flags.append('-%d' % options['family'])
+        argv = self._argv(*(flags + list(args)))
+        _rc, out, _err = self.run(argv)
+        return self._json(argv, out)
 
     def links(self):
         """All links of the namespace with details, keyed by interface name."""
@@ -113,26 +197,54 @@ class IpRoute2(object):
         return entries[0].get('addr_info', []) if entries else []
 
     def routes(self, table, family):
-        """Routes of one table and family with numeric type/protocol/scope; [] for a missing table."""
-        args = ('route', 'show', 'table', str(table))
-        rc, data, err = self.run_json(args, details=True, numeric=True, family=family)
+        """Routes of one table and family with numeric type/protocol/scope; [] for a table never created."""
+        argv = self._argv('-json', '-details', '-N', '-%d' % family, 'route', 'show', 'table', str(int(table)))
+        rc, out, err = self.run(argv, expected_rcs=(0, _MISSING_TABLE_RC))
         if rc == 0:
-            return data
-        if _MISSING_TABLE_ERROR in err:
+            return self._json(argv, out)
+        if _MISSING_TABLE_ERROR in _text(err):
             return []
-        self.module.fail_json(msg='ip -%d route show table %s failed: %s' % (family, table, err.strip()),
-                              rc=rc, netns=self.netns, stderr=err)
+        return self.fail([self.binary] + argv, rc, out, err)
 
-    def batch(self, commands):
-        """Run ``ip -batch -`` with ``commands`` (lines without the leading ``ip``).
+    def batch(self, lines, done=()):
+        """Run ``ip -batch -`` with ``lines``; ``done`` are lines an earlier batch of this run already applied.
 
-        Stops at the first failing line (no ``-force``) and fails the module with the
-        error and the lines, so nothing after a failure is applied silently.
+        On failure the module fails with ``changed`` true when anything was applied, ``applied`` the lines that
+        were, and ``failed_line`` the line the kernel refused.
         """
-        if not commands:
+        if not lines:
             return
-        cmd = self._base() + ['-batch', '-']
-        rc, out, err = self._run(cmd, data='\n'.join(commands) + '\n')
+        argv = self._argv('-batch', '-')
+        rc, _out, err = self.run(argv, data='\n'.join(lines) + '\n', expected_rcs=_ANY_RC)
         if rc != 0:
-            self.module.fail_json(msg='ip -batch failed: %s' % err.strip(), rc=rc, netns=self.netns,
-                                  stdout=out, stderr=err, commands=commands)
+            self._batch_failed(argv, lines, done, rc, _text(err))
+
+    def _batch_failed(self, argv, lines, done, rc, err):
+        count = applied_count(lines, err)
+        failed_line = lines[count] if count is not None and count < len(lines) else None
+        applied = list(done) + list(lines[:count or 0])
+        where = ' in netns %s' % self.netns if self.netns else ''
+        at = ' at "%s"' % failed_line if failed_line else ''
+        # When ip does not name the failed line, how far it got is unknown: changed must not claim "nothing".
+        self.module.fail_json(msg='ip -batch%s failed%s: %s' % (where, at, err.strip()),
+                              changed=bool(applied) or count is None, applied=applied, failed_line=failed_line,
+                              cmd=[self.binary] + argv, rc=rc, stderr=err, netns=self.netns)
+
+
+class _AnyRc(object):
+    """Every exit code is handled by the caller (ip -batch: the failed line decides what is reported)."""
+
+    def __contains__(self, rc):
+        return True
+
+
+_ANY_RC = _AnyRc()
+
+
+def unsafe_value_message(exc):
+    """The failure message for a value refused on its way into an ip -batch line."""
+    return 'refusing to pass %s to ip -batch' % exc
+
+
+def _text(data):
+    return data.decode('utf-8', 'replace') if isinstance(data, bytes) else (data or '')

@@ -38,6 +38,7 @@ NFT_NAME_MAX_LEN = 255  # NFT_NAME_MAXLEN - 1
 # or of nft. They are refused in every name podnet passes on, whatever the kernel itself would allow.
 _UNSAFE_CHARS = frozenset('#;"\'\\{}$`')
 _NFT_NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
+_DIGITS_RE = re.compile(r'^[0-9]+$')
 
 
 def _has_control_or_space(text):
@@ -102,7 +103,8 @@ def parse_int(value):
         return None, 'is a boolean, not an integer'
     if isinstance(value, int):
         return value, None
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: str.isdigit() is also true for '¹' or '²', which int() refuses.
+    if isinstance(value, str) and _DIGITS_RE.match(value.strip()):
         return int(value.strip()), None
     return None, 'is not an integer'
 
@@ -226,3 +228,55 @@ def parse_ip_interface(value):
         return ipaddress.ip_interface(value.strip()), None
     except ValueError as exc:
         return None, 'is not a valid address/prefix (%s)' % exc
+
+
+NFT_RULE_MAX_LEN = 4096
+# nft ends a statement at ';' or a newline and starts a comment at '#'; with braces balanced inside the rule,
+# a rule cannot close its chain or table, so these are all it takes to keep rule text one rule.
+_NFT_RULE_UNSAFE_CHARS = frozenset(';#\\$\'`')
+
+
+def nft_rule_problem(value):
+    """Why ``value`` cannot be one rule statement inside a chain block of an nft script, or None."""
+    if not isinstance(value, str) or not value.strip():
+        return 'is not a non-empty string'
+    if len(value) > NFT_RULE_MAX_LEN:
+        return 'is longer than %d characters' % NFT_RULE_MAX_LEN
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        return 'contains a newline or control character; give one rule per item'
+    unsafe = sorted(set(value) & _NFT_RULE_UNSAFE_CHARS)
+    if unsafe:
+        return 'contains %s, which nft reads as a statement end, comment or escape' % ' '.join(unsafe)
+    depth, quoted = 0, False
+    for char in value:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == '{':
+            depth += 1
+        elif not quoted and char == '}':
+            depth -= 1
+            if depth < 0:
+                return 'closes a "}" it did not open, which would end the chain or table'
+    if quoted:
+        return 'has an unterminated double quote'
+    if depth:
+        return 'leaves a "{" open'
+    return None
+
+
+_CNI_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.\-]*$')
+
+
+def cni_network_name_problem(value):
+    """Why ``value`` cannot name a CNI network (the conflist's ``name`` and part of its file name), or None.
+
+    The CNI specification allows an alphanumeric first character followed by alphanumerics, '_', '.' and '-';
+    that also keeps the name a plain file name in the CNI config directory.
+    """
+    if not isinstance(value, str) or not value:
+        return 'is not a non-empty string'
+    if len(value) > NFT_NAME_MAX_LEN:
+        return 'is longer than %d characters' % NFT_NAME_MAX_LEN
+    if not _CNI_NAME_RE.match(value):
+        return 'is not an alphanumeric character followed by alphanumerics, "_", "." or "-" (CNI specification)'
+    return None

@@ -65,10 +65,15 @@ class CommandRunner(object):
         self.module = module
         self.binary = binary or module.get_bin_path(self.tool, required=True)
 
-    def run(self, args, data=None, expected_rcs=(0,), binary_data=True):
-        """Run ``binary ARGS``; return (rc, stdout, stderr). An rc not in ``expected_rcs`` fails the module."""
+    def run(self, args, data=None, expected_rcs=(0,), binary_data=True, environ=None):
+        """Run ``binary ARGS``; return (rc, stdout, stderr). An rc not in ``expected_rcs`` fails the module.
+
+        ``environ`` adds variables (e.g. the CNI_* protocol variables) on top of the C locale.
+        """
         cmd = [self.binary] + [str(arg) for arg in args]
-        rc, out, err = self.module.run_command(cmd, data=data, environ_update=C_LOCALE, check_rc=False,
+        env = dict(C_LOCALE)
+        env.update(environ or {})
+        rc, out, err = self.module.run_command(cmd, data=data, environ_update=env, check_rc=False,
                                                binary_data=binary_data)
         if rc not in expected_rcs:
             self.fail(cmd, rc, out, err)

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) podnet.netmodes contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import (absolute_import, division, print_function)
@@ -17,11 +17,22 @@ description:
     network configuration list (conflist) with C(ADD), C(CHECK) or C(DEL), exactly as the
     CNI specification describes, so the pod gets the same interfaces and addresses that a
     kubelet-started pod would get from the same conflist.
-  - The result of C(ADD) is cached per pod in O(cache_dir); it is the C(prevResult) that later
-    C(CHECK) and C(DEL) calls need.
-  - An existing pod whose cached attachment passes C(CHECK) is left alone. A pod that fails
-    C(CHECK), or whose network configuration changed since it was attached, is detached
-    with C(DEL) and attached again with C(ADD).
+  - The result of C(ADD) is cached in O(cache_dir) per attachment, that is per pod, network and
+    O(ifname) (as libcni keeps one per network, container and interface); it is the C(prevResult) that
+    later C(CHECK) and C(DEL) calls need. So one pod can have several attachments (two tasks with
+    different O(network) or O(ifname)), and each task manages only its own.
+  - An attachment whose cached result passes C(CHECK) and whose network configuration is unchanged is
+    left alone. One that fails C(CHECK), or whose configuration changed, is detached with C(DEL) (with
+    the configuration and result it was made with) and attached again with C(ADD).
+  - "Ownership: cni_pod marks in O(cache_dir) a network namespace it created, before creating it. It
+    deletes only a namespace with that mark, and only when no attachment of the pod remains. A namespace
+    that existed before (created by an admin or another runtime) can be attached to, and is left in
+    place by O(state=absent); O(state=absent) without O(network) fails for a namespace that cni_pod
+    neither created nor holds an attachment in. Cache entries of podnet 0.1 (C(<cache_dir>/<name>.json))
+    are read as attachments, and as the mark of their namespace."
+  - "Before the first C(ADD) every plugin binary of the chain must exist. When a plugin fails during
+    C(ADD), every plugin that ran gets C(DEL) in reverse order with the result reached so far, so IPAM
+    releases the address; a namespace the run created is deleted again."
   - The conflist must use cniVersion 0.4.0 or later, because C(CHECK) is needed for idempotence.
 version_added: 0.1.0
 author:
@@ -36,7 +47,9 @@ options:
   state:
     description:
       - V(present) attaches the pod (creating its network namespace if needed).
-      - V(absent) detaches it with C(DEL), deletes the network namespace and the cached result.
+      - V(absent) detaches the pod with C(DEL) and removes the cached results of every attachment of the pod
+        when O(network) is not given, else only of the attachment to O(network) with O(ifname). The network
+        namespace is deleted when cni_pod created it and no attachment of the pod remains.
     type: str
     choices: [present, absent]
     default: present
@@ -78,8 +91,10 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Shows C(name), C(attached) and C(ip) before and after. In check mode the address a
-        new attachment will get is not known yet and is shown as V(null).
+      - "One line per object, sorted: C(netns NAME: created by cni_pod|not created by cni_pod, lo up|down)
+        and C(attachment NETWORK IFNAME: config sha256 DIGEST[, fails CHECK]). Check mode shows exactly the
+        diff of the real run. Addresses are not part of the diff (IPAM picks them during C(ADD)); the
+        RV(ip) return value has them."
   platform:
     support: full
     platforms: posix
@@ -134,15 +149,19 @@ result:
   returned: always
   type: dict
   sample: {"cniVersion": "1.0.0", "interfaces": [], "ips": [{"address": "10.244.1.5/24", "gateway": "10.244.1.1", "interface": 2}]}
+applied:
+  description: What the run changed, in order (C(ip netns add NAME), C(ADD NETWORK IFNAME PLUGIN), C(DEL ...)),
+    also when it failed part way; the module reports C(changed) when this is not empty.
+  returned: always
+  type: list
+  elements: str
+  sample: ["ip netns add web-1", "ADD podnet eth0 bridge", "ip -n web-1 link set dev lo up"]
 netns:
   description: Path of the pod's network namespace.
   returned: always
   type: str
   sample: /run/netns/web-1
 '''
-
-import json
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -152,168 +171,175 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._cni import (
     CniError,
     PluginChain,
     PluginError,
-    ResultCache,
+    PluginRunner,
+    PodCache,
+    config_digest,
     find_conflist,
     pod_ipv4,
     supports_check,
 )
-
-NETNS_DIR = '/run/netns'
-
-
-def validate_params(module):
-    params = module.params
-    if not VALID_ID.match(params['name']):
-        module.fail_json(msg='name %r is not a valid pod/container id: use letters, digits, "_", "." and "-", '
-                             'starting with a letter or digit' % params['name'])
-    ifname = params['ifname']
-    if not ifname or len(ifname) > 15 or ifname in ('.', '..') or any(c in ifname for c in '/: \t\n'):
-        module.fail_json(msg='ifname %r is not a valid interface name (1-15 characters, no "/", ":" or spaces)' % ifname)
-    if params['network'] is not None and not VALID_ID.match(params['network']):
-        module.fail_json(msg='network %r is not a valid CNI network name' % params['network'])
+from ansible_collections.podnet.netmodes.plugins.module_utils._diff import object_diff
+from ansible_collections.podnet.netmodes.plugins.module_utils._netns import NetnsRunner, netns_path
+from ansible_collections.podnet.netmodes.plugins.module_utils._rules import ifname_problem, netns_name_problem
 
 
-def plugin_runner(module):
-    def run(argv, stdin, env):
-        return module.run_command(argv, data=stdin, environ_update=env, check_rc=False)
-    return run
+class Pod(object):
+    """One run of the module: its runners, its cache and what it changed so far."""
 
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.name = module.params['name']
+        self.ip = NetnsRunner(module)
+        self.plugins = PluginRunner(module)
+        self.cache = PodCache(module.params['cache_dir'], self.name)
+        self.applied = []
 
-def run_ip(module, args):
-    rc, out, err = module.run_command(['ip'] + args, check_rc=False)
-    if rc != 0:
-        module.fail_json(msg='ip %s failed: %s' % (' '.join(args), err.strip()), rc=rc)
-    return out
+    def chain(self, conflist, ifname):
+        return PluginChain(conflist, self.params['bin_dir'], self.name, netns_path(self.name), ifname, self.plugins)
 
-
-def netns_loopback_up(module, name):
-    """True/False for the state of lo inside the pod netns, None if the netns is not usable."""
-    rc, out, dummy = module.run_command(['ip', '-n', name, '-json', 'link', 'show', 'dev', 'lo'], check_rc=False)
-    if rc != 0:
-        return None
-    links = json.loads(out or '[]')
-    return bool(links) and 'UP' in links[0].get('flags', [])
-
-
-def create_netns(module, name):
-    if os.path.lexists(os.path.join(NETNS_DIR, name)):
-        # A leftover file that is no longer a namespace mount: `ip netns add` refuses it.
-        run_ip(module, ['netns', 'delete', name])
-    run_ip(module, ['netns', 'add', name])
-
-
-def delete_netns(module, name):
-    if os.path.lexists(os.path.join(NETNS_DIR, name)):
-        run_ip(module, ['netns', 'delete', name])
-
-
-def make_chain(module, conflist, ifname):
-    name = module.params['name']
-    return PluginChain(conflist, module.params['bin_dir'], name, os.path.join(NETNS_DIR, name),
-                       ifname, plugin_runner(module))
-
-
-def passes_check(module, cached):
-    try:
-        make_chain(module, cached['config'], cached['ifname']).check(cached['result'])
-    except PluginError:
-        return False
-    return True
-
-
-def attachment_view(name, attached_result):
-    return {'name': name, 'attached': attached_result is not None, 'ip': pod_ipv4(attached_result)}
-
-
-def detach_cached(module, cached):
-    make_chain(module, cached['config'], cached['ifname']).delete(cached['result'])
-
-
-def add_or_roll_back(module, chain, created_netns):
-    """ADD through the chain; on failure undo the partial attachment as runtimes do."""
-    try:
-        return chain.add()
-    except CniError:
+    def passes_check(self, entry):
         try:
-            chain.delete(None)
+            self.chain(entry['config'], entry['ifname']).check(entry['result'])
         except CniError:
-            pass
-        if created_netns:
-            delete_netns(module, module.params['name'])
-        raise
+            return False
+        return True
+
+    def attach(self, conflist, ifname):
+        chain = self.chain(conflist, ifname)
+        try:
+            return chain.add()
+        finally:
+            self.applied.extend(chain.applied)
+
+    def detach(self, entry):
+        chain = self.chain(entry['config'], entry['ifname'])
+        try:
+            chain.delete(entry['result'])
+        finally:
+            self.applied.extend(chain.applied)
+        self.cache.remove(entry)
+
+    def create_netns(self, netns_ours):
+        if self.ip.file_exists(self.name):
+            if not netns_ours:
+                raise CniError('%s exists but is no usable network namespace, and cni_pod did not create it: '
+                               'refusing to replace it' % netns_path(self.name))
+            # Our leftover that is no longer a namespace mount: `ip netns add` refuses to reuse the file.
+            self.ip.delete(self.name)
+            self.applied.append('ip netns delete %s' % self.name)
+        # The mark goes first: a run that dies right after `ip netns add` must still own what it made.
+        self.cache.mark_netns_created()
+        rc, err = self.ip.add(self.name)
+        if rc != 0:
+            self.cache.clear_netns_created()
+            raise CniError('%s netns add %s failed (rc=%d): %s' % (self.ip.binary, self.name, rc, err.strip()))
+        self.applied.append('ip netns add %s' % self.name)
+
+    def delete_netns(self):
+        self.ip.delete(self.name)
+        self.applied.append('ip netns delete %s' % self.name)
+        self.cache.clear_netns_created()
 
 
-def ensure_present(module):
-    params = module.params
-    name, ifname = params['name'], params['ifname']
+def param_problems(params):
+    problems = []
+    if not VALID_ID.match(params['name']):
+        problems.append('name %r is not a valid pod/container id: use letters, digits, "_", "." and "-", '
+                        'starting with a letter or digit' % params['name'])
+    else:
+        reason = netns_name_problem(params['name'])
+        if reason:
+            problems.append('name %r %s' % (params['name'], reason))
+    reason = ifname_problem(params['ifname'])
+    if reason:
+        problems.append('ifname %r %s' % (params['ifname'], reason))
+    if params['network'] is not None and not VALID_ID.match(params['network']):
+        problems.append('network %r is not a valid CNI network name' % params['network'])
+    return problems
+
+
+def netns_line(name, ours, lo_up):
+    return 'netns %s: %s, lo %s' % (name, 'created by cni_pod' if ours else 'not created by cni_pod',
+                                    'up' if lo_up else 'down')
+
+
+def attachment_line(entry_or_conflist, ifname, passes_check=True):
+    config = entry_or_conflist.get('config', entry_or_conflist)
+    return 'attachment %s %s: config %s%s' % (config['name'], ifname, config_digest(config),
+                                              '' if passes_check else ', fails CHECK')
+
+
+def ensure_present(pod):
+    params, name, ifname = pod.params, pod.name, pod.params['ifname']
     dummy, conflist = find_conflist(params['conf_dir'], params['network'])
     if not supports_check(conflist):
         raise CniError('CNI network %s uses cniVersion %s; cni_pod needs 0.4.0 or later (CHECK)'
                        % (conflist['name'], conflist['cniVersion']))
-    cache = ResultCache(params['cache_dir'], name)
-    cached = cache.load()
-    lo_up = netns_loopback_up(module, name)
-    netns_usable = lo_up is not None
+    # A missing plugin binary fails here, in check mode too, before anything is created that would need undoing.
+    pod.chain(conflist, ifname).require_binaries()
+    entry = pod.cache.load(conflist['name'], ifname)
+    lo_up = pod.ip.loopback_up(name)
+    netns_ours = pod.cache.netns_created()
+    entry_ok = entry is not None and lo_up is not None and pod.passes_check(entry)
+    attached = entry_ok and entry['config'] == conflist
 
-    attached = None
-    if cached and netns_usable and cached['config'] == conflist and cached['ifname'] == ifname \
-            and passes_check(module, cached):
-        attached = cached['result']
+    before = [] if lo_up is None else [netns_line(name, netns_ours, lo_up)]
+    if entry is not None:
+        before.append(attachment_line(entry, ifname, entry_ok))
+    after = [netns_line(name, netns_ours or lo_up is None, True), attachment_line(conflist, ifname)]
+    if before == after or pod.module.check_mode:
+        return entry['result'] if attached else {}, before, after
 
-    before = attachment_view(name, attached)
-    if attached is not None and lo_up:
-        return False, attached, before, before
-    if module.check_mode:
-        after = {'name': name, 'attached': True, 'ip': before['ip']}
-        return True, attached or {}, before, after
-
-    if not netns_usable:
-        create_netns(module, name)
-    if attached is None:
-        if cached:
-            detach_cached(module, cached)
-            cache.remove()
-        result = add_or_roll_back(module, make_chain(module, conflist, ifname), not netns_usable)
-        cache.save(conflist, ifname, result)
-    else:
-        result = attached
-    run_ip(module, ['-n', name, 'link', 'set', 'dev', 'lo', 'up'])
-    return True, result, before, attachment_view(name, result)
-
-
-def detach_uncached(module, ifname):
-    """DEL without a prevResult for a namespace we hold no result for (e.g. an ADD that
-    died half way); skipped when there is no network config to run it with."""
+    created_netns = lo_up is None
+    if created_netns:
+        pod.create_netns(netns_ours)
     try:
-        dummy, conflist = find_conflist(module.params['conf_dir'], module.params['network'])
+        if attached:
+            result = entry['result']
+        else:
+            if entry is not None:
+                pod.detach(entry)
+            result = pod.attach(conflist, ifname)
+            pod.cache.save(conflist, ifname, result)
     except CniError:
-        return
-    make_chain(module, conflist, ifname).delete(None)
+        if created_netns:
+            pod.delete_netns()
+        raise
+    if not lo_up:
+        pod.ip.set_loopback_up(name)
+        pod.applied.append('ip -n %s link set dev lo up' % name)
+    return result, before, after
 
 
-def ensure_absent(module):
-    params = module.params
-    name = params['name']
-    cache = ResultCache(params['cache_dir'], name)
-    cached = cache.load()
-    netns_exists = os.path.lexists(os.path.join(NETNS_DIR, name))
-    netns_usable = netns_loopback_up(module, name) is not None
+def ensure_absent(pod):
+    params, name = pod.params, pod.name
+    entries = [entry for entry in pod.cache.attachments()
+               if params['network'] is None or (entry['network'] == params['network']
+                                                and entry['ifname'] == params['ifname'])]
+    remaining = [entry for entry in pod.cache.attachments() if entry not in entries]
+    netns_ours = pod.cache.netns_created()
+    lo_up = pod.ip.loopback_up(name)
+    netns_file = pod.ip.file_exists(name)
+    if netns_file and not netns_ours and not entries and params['network'] is None:
+        raise CniError('network namespace %s was not created by cni_pod and cni_pod holds no attachment in it '
+                       '(no cache entry under %s): refusing to delete it' % (name, pod.cache.pod_dir))
 
-    attached = cached['result'] if cached and netns_usable and passes_check(module, cached) else None
-    before = attachment_view(name, attached)
-    after = attachment_view(name, None)
-    if not cached and not netns_exists:
-        return False, {}, before, after
-    if module.check_mode:
-        return True, {}, before, after
+    netns_before = [] if lo_up is None else [netns_line(name, netns_ours, lo_up)]
+    before = netns_before + [attachment_line(entry, entry['ifname']) for entry in entries]
+    delete_netns = netns_file and netns_ours and not remaining
+    after = [] if delete_netns else list(netns_before)
+    stale_mark = netns_ours and not netns_file and not remaining
+    if pod.module.check_mode or not (entries or delete_netns or stale_mark):
+        return {}, before, after
 
-    if cached:
-        detach_cached(module, cached)
-    elif netns_usable:
-        detach_uncached(module, params['ifname'])
-    delete_netns(module, name)
-    cache.remove()
-    return True, {}, before, after
+    for entry in entries:
+        pod.detach(entry)
+    if delete_netns:
+        pod.delete_netns()
+    elif netns_ours and not remaining:
+        pod.cache.clear_netns_created()
+    return {}, before, after
 
 
 def main():
@@ -329,23 +355,29 @@ def main():
         ),
         supports_check_mode=True,
     )
-    validate_params(module)
-    netns = os.path.join(NETNS_DIR, module.params['name'])
+    problems = param_problems(module.params)
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+    pod = Pod(module)
+    netns = netns_path(pod.name)
     try:
         if module.params['state'] == 'present':
-            changed, result, before, after = ensure_present(module)
+            result, before, after = ensure_present(pod)
         else:
-            changed, result, before, after = ensure_absent(module)
-    except PluginError as e:
-        module.fail_json(msg=to_native(e), plugin=e.plugin, command=e.command, code=e.code,
-                         details=e.details, netns=netns)
-    except (CniError, OSError, IOError) as e:
-        module.fail_json(msg=to_native(e), netns=netns)
+            result, before, after = ensure_absent(pod)
+    except CniError as error:
+        failure = dict(msg=to_native(error), netns=netns, changed=bool(pod.applied), applied=pod.applied,
+                       rollback_errors=getattr(error, 'rollback_errors', []))
+        if isinstance(error, PluginError):
+            failure.update(plugin=error.plugin, command=error.command, code=error.code, details=error.details)
+        module.fail_json(**failure)
+    except (OSError, IOError) as error:
+        module.fail_json(msg=to_native(error), netns=netns, changed=bool(pod.applied), applied=pod.applied)
 
-    response = dict(changed=changed, netns=netns, result=result,
-                    interfaces=result.get('interfaces', []), ip=pod_ipv4(result))
+    response = dict(changed=before != after or bool(pod.applied), netns=netns, result=result,
+                    interfaces=result.get('interfaces', []), ip=pod_ipv4(result), applied=pod.applied)
     if module._diff:
-        response['diff'] = dict(before=before, after=after)
+        response['diff'] = object_diff('pod %s' % pod.name, before, after)
     module.exit_json(**response)
 
 

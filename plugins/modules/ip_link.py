@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) podnet.netmodes contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import absolute_import, division, print_function
@@ -15,10 +15,11 @@ version_added: 0.1.0
 description:
   - Creates, adopts, reconfigures or deletes one network link in the current or a named network namespace.
   - Reads the kernel state with C(ip -json) and applies all changes in one C(ip -batch -) run.
-  - Links created or adopted by this module carry the interface alias C(podnet.netmodes). Only links
-    with that alias are ever deleted.
-  - An existing link of the requested kind without the alias is adopted with I(state=present); the alias is
-    set and that is reported as a change.
+  - Links created or adopted by this module carry the interface alias C(podnet.netmodes), the ownership mark.
+    Only links with that alias are ever deleted.
+  - An existing link of the requested kind with no alias at all is adopted with I(state=present); the alias is
+    set, its declared MTU is pinned, and that is reported as a change. A link whose alias is set to anything
+    else (for example C(docker-managed)) belongs to another owner and is refused, never changed.
 author:
   - podnet.netmodes maintainers (@podnet)
 requirements:
@@ -26,7 +27,8 @@ requirements:
 options:
   name:
     description:
-      - Interface name, at most 15 bytes, without whitespace, C(/) or C(:).
+      - Interface name, at most 15 bytes, without whitespace, C(/), C(:) or characters that C(ip -batch) would
+        read as syntax (such as C(#), which starts a comment there).
     type: str
     required: true
   kind:
@@ -38,30 +40,39 @@ options:
   state:
     description:
       - C(present) creates or updates the link; C(absent) deletes it when it carries the ownership alias.
-      - With C(absent), a link without the alias makes the module fail and is left alone.
-      - Deleting either end of a veth pair deletes both ends.
+      - With C(absent), a link without the alias, or of a kind this module does not create, makes the module
+        fail and is left alone.
+      - Deleting either end of a veth pair deletes both ends, so a veth whose peer in the same namespace carries
+        another owner's alias is refused too.
     type: str
     choices: [present, absent]
     default: present
   up:
     description:
       - Whether the link is administratively up.
+      - Taking a link down makes the kernel drop its IPv6 addresses; declared ones are put back in the same run.
     type: bool
     default: true
   mtu:
     description:
-      - MTU of the link. When omitted, an existing link keeps its MTU and a new one gets the kernel default.
+      - MTU of the link, 68 to 65535 (at least 1280 when an IPv6 address is declared). Always set explicitly on a
+        created or adopted link, even when it equals the kernel default, so that a bridge keeps it when ports
+        with another MTU join.
+      - When omitted, an existing link keeps its MTU and a new one gets the kernel default.
     type: int
   master:
     description:
-      - Bridge in the same namespace that this link is a port of.
+      - Bridge in the same namespace that this link is a port of. A bridge whose alias marks another owner is
+        refused.
       - An empty string means the link must not have a master. When omitted, the master is left alone.
     type: str
   addresses:
     description:
       - The exact set of addresses the link holds, in CIDR notation such as C(10.244.0.1/24).
-      - Addresses not listed are removed, except IPv6 link-local (scope link) addresses, which the kernel
-        generates itself; they are never removed and never reported.
+      - Addresses not listed are removed, except addresses the kernel makes itself (IPv6 link-local and
+        autoconfigured ones), which are neither removed nor reported unless they are listed.
+      - Removing an IPv4 primary address makes the kernel drop (or promote) the secondaries of its subnet; the
+        listed ones are put back in the same run.
       - When omitted, addresses are left alone.
     type: list
     elements: str
@@ -72,7 +83,8 @@ options:
     type: str
   peer_netns:
     description:
-      - Named network namespace that the peer end lives in. Omit when the peer is in the same namespace.
+      - Named network namespace that the peer end lives in. Omit when the peer is in the same namespace (a name
+        of the link's own namespace means the same).
       - The peer end is created there with the ownership alias, down and without addresses; configure it
         with another task that uses I(netns).
     type: str
@@ -86,13 +98,16 @@ attributes:
     description: Computes and returns the commands that would run, without running them.
   diff_mode:
     support: full
-    description: Before and after hold the same keys; after predicts the state the real run leaves.
+    description:
+      - Before and after are the link as sorted text lines (kind, alias, mtu, state, master, addresses, peer);
+        after predicts the state the real run leaves, in check mode too.
   platform:
     support: full
     platforms: posix
     description: Linux only.
 notes:
   - Only the Python standard library and iproute2 are needed on the target.
+  - When a batch fails half way, the module fails with C(changed=true) and returns the lines that were applied.
 '''
 
 EXAMPLES = r'''
@@ -137,6 +152,7 @@ link:
     name: cni0
     state: present
     kind: bridge
+    alias: podnet.netmodes
     owned: true
     up: true
     mtu: 1450
@@ -152,46 +168,78 @@ commands:
   type: list
   elements: str
   sample: ["link add name cni0 type bridge", "link set dev cni0 alias podnet.netmodes", "link set dev cni0 up"]
+applied:
+  description: On a failed apply, the C(ip -batch) lines that the kernel had already applied.
+  returned: failure
+  type: list
+  elements: str
 '''
 
 import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.podnet.netmodes.plugins.module_utils._diff import object_diff
 from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import (
     OWNER_MARK,
     IpRoute2,
-    interface_name_problem,
+    UnsafeValue,
+    address,
+    link_add,
+    link_alias,
+    link_delete,
+    link_master,
+    link_mtu,
+    link_up,
     netns_exists,
+    same_netns,
+    unsafe_value_message,
+)
+from ansible_collections.podnet.netmodes.plugins.module_utils._rules import (
+    ifname_problem,
+    mtu_problem,
     netns_name_problem,
+    parse_ip_interface,
 )
 
 DEFAULT_MTU = 1500
-STATE_KEYS = ('name', 'state', 'kind', 'owned', 'up', 'mtu', 'master', 'addresses', 'peer', 'peer_netns')
-
-
-def canonical_interface(text):
-    iface = ipaddress.ip_interface(to_text(text).strip())
-    return '%s/%d' % (iface.ip.compressed, iface.network.prefixlen)
+MANAGED_KINDS = ('bridge', 'veth')
+STATE_KEYS = ('name', 'state', 'kind', 'alias', 'owned', 'up', 'mtu', 'master', 'addresses', 'peer', 'peer_netns')
 
 
 def link_kind(link):
     return link.get('linkinfo', {}).get('info_kind')
 
 
-def is_kernel_link_local(addr):
-    return addr.get('family') == 'inet6' and addr.get('scope') == 'link'
+def address_text(addr):
+    """``addr/prefixlen`` of one ``addr_info`` entry, canonical like the declared ones."""
+    return '%s/%d' % (ipaddress.ip_address(addr['local']).compressed, addr['prefixlen'])
 
 
-def address_strings(addr_info):
-    return sorted('%s/%d' % (ipaddress.ip_address(a['local']).compressed, a['prefixlen']) for a in addr_info)
+def made_by_kernel(addr):
+    """IPv6 link-local and autoconfigured addresses come and go with the link; we manage them only when declared."""
+    return addr.get('family') == 'inet6' and (addr.get('scope') == 'link' or bool(addr.get('dynamic')))
 
 
 def absent_state(name):
     state = dict.fromkeys(STATE_KEYS)
     state.update(name=name, state='absent', owned=False)
     return state
+
+
+def state_lines(state):
+    """The link as text lines, the one diff shape of podnet's modules; an absent link has none."""
+    if state['state'] != 'present':
+        return []
+    lines = ['kind %s' % state['kind'], 'mtu %s' % state['mtu'], 'state %s' % ('up' if state['up'] else 'down')]
+    if state['alias']:
+        lines.append('alias %s' % state['alias'])
+    if state['master']:
+        lines.append('master %s' % state['master'])
+    lines.extend('address %s' % addr for addr in state['addresses'])
+    if state['peer']:
+        lines.append('peer %s%s' % (state['peer'], ' netns %s' % state['peer_netns'] if state['peer_netns'] else ''))
+    return lines
 
 
 class LinkDeclaration(object):
@@ -207,53 +255,64 @@ class LinkDeclaration(object):
         self.mtu = p['mtu']
         self.master = p['master']
         self.peer = p['peer']
-        self.peer_netns = p['peer_netns']
         self.netns = p['netns']
-        self.addresses = None
-        if p['addresses'] is not None:
-            self.addresses = self._parse_addresses(p['addresses'])
-        self._validate()
+        self.addresses = None if p['addresses'] is None else self._parse_addresses(p['addresses'])
+        self._validate_names()
+        self.peer_netns = self._peer_netns(p['peer_netns'])
+        self._validate_combination()
 
     def _parse_addresses(self, values):
-        parsed = []
+        parsed = set()
         for value in values:
-            try:
-                parsed.append(canonical_interface(value))
-            except ValueError as exc:
-                self.module.fail_json(msg='addresses: %r is not an address in CIDR notation: %s' % (value, exc))
-        return sorted(set(parsed))
+            iface, reason = parse_ip_interface(value)
+            if reason:
+                self.module.fail_json(msg='addresses: %r %s' % (value, reason))
+            parsed.add('%s/%d' % (iface.ip.compressed, iface.network.prefixlen))
+        return sorted(parsed)
 
-    def _validate(self):
+    def _validate_names(self):
+        for option in ('name', 'peer', 'master'):
+            value = getattr(self, option)
+            if value is None or (option == 'master' and value == ''):
+                continue
+            problem = ifname_problem(value)
+            if problem:
+                self.module.fail_json(msg='%s %r is not a valid interface name: it %s' % (option, value, problem))
+        self._validate_netns('netns', self.netns)
+
+    def _validate_netns(self, option, value):
+        if value is None:
+            return
+        problem = netns_name_problem(value)
+        if problem:
+            self.module.fail_json(msg='%s %r: the namespace name %s' % (option, value, problem))
+        if not netns_exists(value):
+            self.module.fail_json(msg='%s: network namespace %r does not exist' % (option, value))
+
+    def _peer_netns(self, value):
+        """The peer's namespace, None when it is the link's own (also when named explicitly)."""
+        self._validate_netns('peer_netns', value)
+        if value is not None and same_netns(value, self.netns):
+            return None
+        return value
+
+    def _validate_combination(self):
         fail = self.module.fail_json
-        for option in ('name', 'peer'):
-            value = getattr(self, option)
-            problem = value is not None and interface_name_problem(value)
-            if problem:
-                fail(msg='%s %r is not a valid interface name: it %s' % (option, value, problem))
-        if self.master:
-            problem = interface_name_problem(self.master)
-            if problem:
-                fail(msg='master %r is not a valid interface name: it %s' % (self.master, problem))
-            if self.master == self.name:
-                fail(msg='a link cannot be its own master')
-            if self.kind == 'bridge':
-                fail(msg='a bridge cannot be a port of another bridge (master=%s)' % self.master)
-        for option in ('netns', 'peer_netns'):
-            value = getattr(self, option)
-            if value is not None:
-                problem = netns_name_problem(value)
-                if problem:
-                    fail(msg='%s %r: the namespace name %s' % (option, value, problem))
-                if not netns_exists(value):
-                    fail(msg='%s: network namespace %r does not exist' % (option, value))
+        if self.master and self.master == self.name:
+            fail(msg='a link cannot be its own master')
+        if self.master and self.kind == 'bridge':
+            fail(msg='a bridge cannot be a port of another bridge (master=%s)' % self.master)
         if self.kind != 'veth' and (self.peer is not None or self.peer_netns is not None):
             fail(msg='peer and peer_netns are only valid with kind=veth')
-        if self.peer_netns is not None and self.peer is None:
+        if self.module.params['peer_netns'] is not None and self.peer is None:
             fail(msg='peer_netns requires peer')
         if self.peer is not None and self.peer_netns is None and self.peer == self.name:
             fail(msg='a veth and its peer in the same namespace need different names')
-        if self.mtu is not None and not 68 <= self.mtu <= 65535:
-            fail(msg='mtu %d is out of range 68-65535' % self.mtu)
+        if self.mtu is not None:
+            ipv6 = any(':' in addr for addr in self.addresses or [])
+            problem = mtu_problem(self.mtu, ipv6=ipv6)
+            if problem:
+                fail(msg='mtu %s %s' % (self.mtu, problem))
 
 
 class LinkPlan(object):
@@ -263,49 +322,42 @@ class LinkPlan(object):
         self.module = module
         self.decl = decl
         self.ip = IpRoute2(module, decl.netns)
+        self.peer_ip = IpRoute2(module, decl.peer_netns) if decl.peer_netns else None
         self.links = self.ip.links()
         self.current = self.links.get(decl.name)
+        self.addr_info = self.ip.addresses(decl.name) if self.current else []
         self.commands = []
         self.peer_commands = []
-        self.same_netns_peer_commands = []
-        self.before = self._describe_current()
+        self.before = self.describe()
         self.after = dict(self.before)
 
     # reading
 
-    def _describe_current(self):
+    def describe(self):
         link = self.current
         if link is None:
             return absent_state(self.decl.name)
-        state = dict(
-            name=self.decl.name,
-            state='present',
-            kind=link_kind(link),
-            owned=link.get('ifalias') == OWNER_MARK,
-            up='UP' in link.get('flags', []),
-            mtu=link.get('mtu'),
-            master=link.get('master'),
-            addresses=address_strings(self._managed_addr_info()),
-            peer=None,
-            peer_netns=None,
-        )
+        alias = link.get('ifalias') or None
+        state = dict(name=self.decl.name, state='present', kind=link_kind(link), alias=alias,
+                     owned=alias == OWNER_MARK, up='UP' in link.get('flags', []), mtu=link.get('mtu'),
+                     master=link.get('master'), addresses=self._managed_addresses(), peer=None, peer_netns=None)
         if state['kind'] == 'veth':
             state['peer'], state['peer_netns'] = self._known_peer(link)
         return state
 
-    def _managed_addr_info(self):
-        return [a for a in self.ip.addresses(self.decl.name) if not is_kernel_link_local(a)]
+    def _managed_addresses(self):
+        declared = set(self.decl.addresses or [])
+        return sorted(address_text(a) for a in self.addr_info
+                      if not made_by_kernel(a) or address_text(a) in declared)
 
     def _known_peer(self, link):
         """(peer name, peer netns) as far as they can be confirmed; (None, None) otherwise."""
-        decl = self.decl
         if 'link_netnsid' not in link:
-            for other in self.links.values():
-                if other.get('ifindex') == link.get('link_index'):
-                    return other['ifname'], None
-            return None, None
-        if decl.peer is not None and decl.peer_netns is not None:
-            peer = IpRoute2(self.module, decl.peer_netns).links().get(decl.peer)
+            # iproute2 names a peer in the same namespace ("link"); an index is all it has for one elsewhere.
+            return link.get('link'), None
+        decl = self.decl
+        if decl.peer is not None and self.peer_ip is not None:
+            peer = self.peer_ip.links().get(decl.peer)
             if (peer is not None and peer.get('ifindex') == link.get('link_index')
                     and peer.get('link_index') == link.get('ifindex')):
                 return decl.peer, decl.peer_netns
@@ -321,81 +373,107 @@ class LinkPlan(object):
         else:
             self._plan_update()
 
+    def _refuse(self, msg):
+        self.module.fail_json(msg=msg, link=self.before)
+
     def _plan_absent(self):
         decl = self.decl
+        before = self.before
         if self.current is None:
             return
-        if decl.kind is not None and self.before['kind'] != decl.kind:
-            self.module.fail_json(msg='link %s is of kind %s, not %s; not deleting it'
-                                  % (decl.name, self.before['kind'], decl.kind))
-        if not self.before['owned']:
-            self.module.fail_json(msg='link %s exists but was not created by podnet.netmodes (its alias is %r, not %r);'
-                                  ' refusing to delete it' % (decl.name, self.current.get('ifalias'), OWNER_MARK))
-        self.commands.append('link delete dev %s' % decl.name)
+        if decl.kind is not None and before['kind'] != decl.kind:
+            self._refuse('link %s is of kind %s, not %s; not deleting it' % (decl.name, before['kind'], decl.kind))
+        if before['kind'] not in MANAGED_KINDS:
+            self._refuse('link %s is of kind %s; ip_link only deletes the bridges and veths it creates'
+                         % (decl.name, before['kind']))
+        if not before['owned']:
+            self._refuse('link %s exists but was not created by podnet.netmodes (its alias is %r, not %r);'
+                         ' refusing to delete it' % (decl.name, before['alias'], OWNER_MARK))
+        self._refuse_foreign_peer()
+        self.commands.append(link_delete(decl.name))
         self.after = absent_state(decl.name)
+
+    def _refuse_foreign_peer(self):
+        peer = self.links.get(self.before['peer']) if self.before['peer'] and not self.before['peer_netns'] else None
+        alias = peer and peer.get('ifalias')
+        if alias and alias != OWNER_MARK:
+            self._refuse('deleting veth %s would also delete its peer %s, which carries the alias %r of another'
+                         ' owner; refusing' % (self.decl.name, peer['ifname'], alias))
 
     def _plan_create(self):
         decl = self.decl
-        name = decl.name
-        add = 'link add name %s type %s' % (name, decl.kind)
         if decl.kind == 'veth':
-            add += self._veth_peer_clause()
-        self.commands.append(add)
-        self.commands.append('link set dev %s alias %s' % (name, OWNER_MARK))
-        self.commands.extend(self.same_netns_peer_commands)
-        self.after.update(state='present', kind=decl.kind, owned=True, up=False, mtu=DEFAULT_MTU,
+            self._check_peer_name_free()
+        self.commands.append(link_add(decl.name, decl.kind, decl.peer, decl.peer_netns))
+        self.commands.append(link_alias(decl.name, OWNER_MARK))
+        if decl.kind == 'veth':
+            (self.peer_commands if decl.peer_netns else self.commands).append(link_alias(decl.peer, OWNER_MARK))
+        self.after.update(state='present', kind=decl.kind, alias=OWNER_MARK, owned=True, up=False, mtu=DEFAULT_MTU,
                           master=None, addresses=[], peer=decl.peer, peer_netns=decl.peer_netns)
-        self._plan_settings()
+        self._plan_settings(pin_mtu=True)
 
-    def _veth_peer_clause(self):
+    def _check_peer_name_free(self):
         decl = self.decl
         if decl.peer is None:
-            self.module.fail_json(msg='creating veth %s needs peer (the name of the other end)' % decl.name)
-        if decl.peer_netns is None:
-            if decl.peer in self.links:
-                self.module.fail_json(msg='cannot create veth %s: peer name %s is already used' % (decl.name, decl.peer))
-            self.same_netns_peer_commands.append('link set dev %s alias %s' % (decl.peer, OWNER_MARK))
-            return ' peer name %s' % decl.peer
-        if decl.peer in IpRoute2(self.module, decl.peer_netns).links():
-            self.module.fail_json(msg='cannot create veth %s: peer name %s is already used in netns %s'
-                                  % (decl.name, decl.peer, decl.peer_netns))
-        self.peer_commands.append('link set dev %s alias %s' % (decl.peer, OWNER_MARK))
-        return ' peer name %s netns %s' % (decl.peer, decl.peer_netns)
+            self._refuse('creating veth %s needs peer (the name of the other end)' % decl.name)
+        if decl.peer_netns is None and decl.peer in self.links:
+            self._refuse('cannot create veth %s: peer name %s is already used' % (decl.name, decl.peer))
+        if decl.peer_netns is not None and decl.peer in self.peer_ip.links():
+            self._refuse('cannot create veth %s: peer name %s is already used in netns %s'
+                         % (decl.name, decl.peer, decl.peer_netns))
 
     def _plan_update(self):
         decl = self.decl
-        if self.before['kind'] != decl.kind:
-            self.module.fail_json(msg='link %s exists with kind %s, but kind %s was declared; delete it first'
-                                  % (decl.name, self.before['kind'], decl.kind))
-        if decl.peer is not None and (self.before['peer'], self.before['peer_netns']) != (decl.peer, decl.peer_netns):
+        before = self.before
+        if before['kind'] != decl.kind:
+            self._refuse('link %s exists with kind %s, but kind %s was declared; delete it first'
+                         % (decl.name, before['kind'], decl.kind))
+        if before['alias'] and not before['owned']:
+            self._refuse('link %s carries the alias %r of another owner, not %r; refusing to adopt it'
+                         % (decl.name, before['alias'], OWNER_MARK))
+        if decl.peer is not None and (before['peer'], before['peer_netns']) != (decl.peer, decl.peer_netns):
             where = ('netns %s' % decl.peer_netns) if decl.peer_netns else 'the same namespace'
-            self.module.fail_json(msg='veth %s exists but its peer is not %s in %s; delete it first to recreate it'
-                                  % (decl.name, decl.peer, where))
-        if not self.before['owned']:
-            self.commands.append('link set dev %s alias %s' % (decl.name, OWNER_MARK))
-            self.after['owned'] = True
-        self._plan_settings()
+            self._refuse('veth %s exists but its peer is not %s in %s; delete it first to recreate it'
+                         % (decl.name, decl.peer, where))
+        adopting = not before['owned']
+        if adopting:
+            self.commands.append(link_alias(decl.name, OWNER_MARK))
+            self.after.update(alias=OWNER_MARK, owned=True)
+        self._plan_settings(pin_mtu=adopting)
 
-    def _plan_settings(self):
-        """Lines for mtu, master, addresses and up/down, after the link exists."""
+    def _plan_settings(self, pin_mtu):
+        """Lines for mtu, master, up/down and addresses, after the link exists.
+
+        ``pin_mtu``: pin a declared bridge MTU even when the bridge has it already (see ``_plan_mtu``).
+        """
         decl = self.decl
-        name = decl.name
         after = self.after
-        if decl.mtu is not None and after['mtu'] != decl.mtu:
-            # Set after creation, not in "link add": only then does a bridge keep its MTU when ports join.
-            self.commands.append('link set dev %s mtu %d' % (name, decl.mtu))
-            after['mtu'] = decl.mtu
+        self._plan_mtu(pin_mtu)
         self._plan_master()
-        if decl.addresses is not None and after['addresses'] != decl.addresses:
-            for addr in sorted(set(after['addresses']) - set(decl.addresses)):
-                self.commands.append('address delete %s dev %s' % (addr, name))
-            for addr in decl.addresses:
-                if addr not in after['addresses']:
-                    self.commands.append(address_add_line(addr, name))
-            after['addresses'] = list(decl.addresses)
-        if after['up'] != decl.up:
-            self.commands.append('link set dev %s %s' % (name, 'up' if decl.up else 'down'))
-            after['up'] = decl.up
+        going_down = after['up'] and not decl.up
+        if going_down:
+            # Before the addresses: taking the link down flushes its IPv6 addresses, which are then put back.
+            self.commands.append(link_up(decl.name, False))
+            after['up'] = False
+        self._plan_addresses(going_down)
+        if decl.up and not after['up']:
+            self.commands.append(link_up(decl.name, True))
+            after['up'] = True
+
+    def _plan_mtu(self, pin_mtu):
+        """The kernel adjusts a bridge's MTU to its ports until an MTU is set explicitly, and a set to the MTU the
+        link has already is a no-op that does not count as explicit. So a created or adopted bridge whose MTU
+        already is the declared one (1500 on a new bridge) is first set one off and then to the declared MTU."""
+        decl = self.decl
+        if decl.mtu is None:
+            return
+        mtu = int(decl.mtu)
+        nudge = pin_mtu and decl.kind == 'bridge' and self.after['mtu'] == mtu
+        if nudge:
+            self.commands.append(link_mtu(decl.name, mtu + 1 if mtu < 65535 else mtu - 1))
+        if nudge or self.after['mtu'] != mtu:
+            self.commands.append(link_mtu(decl.name, mtu))
+            self.after['mtu'] = mtu
 
     def _plan_master(self):
         decl = self.decl
@@ -405,22 +483,54 @@ class LinkPlan(object):
         wanted = decl.master or None
         if after['master'] == wanted:
             return
-        if wanted is None:
-            self.commands.append('link set dev %s nomaster' % decl.name)
-        else:
+        if wanted is not None:
             master = self.links.get(wanted)
             if master is None or link_kind(master) != 'bridge':
-                self.module.fail_json(msg='master %s of %s must be an existing bridge in the same namespace'
-                                      % (wanted, decl.name))
-            self.commands.append('link set dev %s master %s' % (decl.name, wanted))
+                self._refuse('master %s of %s must be an existing bridge in the same namespace' % (wanted, decl.name))
+            if master.get('ifalias') and master.get('ifalias') != OWNER_MARK:
+                self._refuse('master %s carries the alias %r of another owner; refusing to add %s to its ports'
+                             % (wanted, master.get('ifalias'), decl.name))
+        self.commands.append(link_master(decl.name, wanted))
         after['master'] = wanted
+
+    def _plan_addresses(self, going_down):
+        decl = self.decl
+        if decl.addresses is None:
+            return
+        current = set(self.after['addresses'])
+        wanted = set(decl.addresses)
+        removed = current - wanted
+        restored = self._lost_by_removal(removed, current & wanted)
+        if going_down:
+            restored |= set(addr for addr in current & wanted if ':' in addr)
+        secondaries = set(address_text(a) for a in self.addr_info if a.get('secondary'))
+        # Secondaries first: once their primary is gone, they are gone too and their delete would fail.
+        for addr in sorted(removed, key=lambda text: (text not in secondaries, text)):
+            self.commands.append(address_line('delete', addr, decl.name))
+        for addr in sorted(restored):
+            # replace, not add: the kernel may have promoted the address or kept it (keep_addr_on_down).
+            self.commands.append(address_line('replace', addr, decl.name))
+        for addr in sorted(wanted - current):
+            self.commands.append(address_line('add', addr, decl.name))
+        self.after['addresses'] = list(decl.addresses)
+
+    def _lost_by_removal(self, removed, kept):
+        """Kept IPv4 addresses the kernel drops with a removed primary of their subnet (promote_secondaries=0)."""
+        primaries = [ipaddress.ip_interface(address_text(a)) for a in self.addr_info
+                     if a.get('family') == 'inet' and not a.get('secondary') and address_text(a) in removed]
+        lost = set()
+        for addr in kept:
+            iface = ipaddress.ip_interface(addr)
+            if any(iface.version == 4 and iface.network == primary.network for primary in primaries):
+                lost.add(addr)
+        return lost
 
     # applying
 
     def apply(self):
         self.ip.batch(self.commands)
         if self.peer_commands:
-            IpRoute2(self.module, self.decl.peer_netns).batch(self.peer_commands)
+            self.peer_ip.batch(self.peer_commands, done=self.commands)
 
     def reported_commands(self):
         prefix = '-n %s ' % self.decl.peer_netns if self.decl.peer_netns else ''
@@ -429,20 +539,23 @@ class LinkPlan(object):
     def read_back(self):
         self.links = self.ip.links()
         self.current = self.links.get(self.decl.name)
-        return self._describe_current()
+        self.addr_info = self.ip.addresses(self.decl.name) if self.current else []
+        return self.describe()
 
 
-def address_add_line(addr, dev):
-    iface = ipaddress.ip_interface(addr)
-    brd = ' broadcast +' if iface.version == 4 and iface.network.prefixlen < 31 else ''
-    return 'address add %s%s dev %s' % (addr, brd, dev)
+def address_line(verb, addr, dev):
+    return address(verb, ipaddress.ip_interface(addr), dev)
+
+
+def diff_header(decl):
+    return 'link %s%s' % (decl.name, ' in netns %s' % decl.netns if decl.netns else '')
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type='str', required=True),
-            kind=dict(type='str', choices=['bridge', 'veth']),
+            kind=dict(type='str', choices=list(MANAGED_KINDS)),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             up=dict(type='bool', default=True),
             mtu=dict(type='int'),
@@ -457,11 +570,14 @@ def main():
     )
     decl = LinkDeclaration(module)
     plan = LinkPlan(module, decl)
-    plan.plan()
+    try:
+        plan.plan()
+    except UnsafeValue as exc:
+        module.fail_json(msg=unsafe_value_message(exc))
     changed = bool(plan.commands or plan.peer_commands)
     result = dict(changed=changed, commands=plan.reported_commands(), link=plan.after)
     if module._diff:
-        result['diff'] = dict(before=plan.before, after=plan.after)
+        result['diff'] = object_diff(diff_header(decl), state_lines(plan.before), state_lines(plan.after))
     if changed and not module.check_mode:
         plan.apply()
         result['link'] = plan.read_back()

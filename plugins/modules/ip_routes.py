@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) podnet.netmodes contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +20,11 @@ description:
   - A route is identified by its destination and metric within the table, which is what the kernel's
     replace matches on. Routes of any other protocol are never replaced or deleted; declaring a route whose
     destination and metric are already held by another protocol makes the module fail.
+  - The kernel merges IPv6 gateway routes with the same destination and metric into one multipath route even
+    when their protocols differ, and reports only the first next hop's protocol. Such a route counts as ours
+    only when its first next hop is ours, and then only that next hop. Purge deletes just it (the kernel checks
+    its protocol again), and a declared route that differs from it is refused, because replacing it would
+    also remove the other next hops.
 author:
   - podnet.netmodes maintainers (@podnet)
 requirements:
@@ -44,6 +49,8 @@ options:
       dev:
         description:
           - Output interface. A C(unicast) route needs I(via), I(dev) or both.
+          - An interface name as in M(podnet.netmodes.ip_link); names with characters that C(ip -batch) reads
+            as syntax (such as C(#)) are refused.
           - When omitted, the kernel picks the interface and the module does not compare it.
         type: str
       type:
@@ -63,12 +70,15 @@ options:
       metric:
         description:
           - Route priority. Part of the route's identity. Default is 0 for IPv4 and 1024 for IPv6, as in the kernel.
+          - For IPv6 the kernel stores metric 0 as 1024, so C(0) means 1024 there.
         type: int
       src:
         description: Preferred source address, of the same family as I(dest).
         type: str
   table:
-    description: Routing table, C(main) or a number from 1 to 4294967295.
+    description:
+      - Routing table, C(main) or a number from 1 to 4294967295, except the kernel's reserved tables
+        253 (default) and 255 (local).
     type: raw
     default: main
   proto:
@@ -100,7 +110,9 @@ attributes:
     description: Linux only.
 notes:
   - Only the Python standard library and iproute2 are needed on the target.
-  - When a route does not declare I(dev), its predicted diff string has no C(dev) part while the kernel's will.
+  - When a route does not declare I(dev), its diff line has no C(dev) part in before and after, so that
+    check mode predicts the real run exactly; the kernel's choice of interface is not compared.
+  - When a batch fails half way, the module fails with C(changed=true) and returns the lines that were applied.
 '''
 
 EXAMPLES = r'''
@@ -161,6 +173,11 @@ commands:
   type: list
   elements: str
   sample: ["route replace 10.244.1.0/24 via 10.89.1.12 dev ens5 scope global proto 94 table 254 metric 0"]
+applied:
+  description: On a failed apply, the C(ip -batch) lines that the kernel had already applied.
+  returned: failure
+  type: list
+  elements: str
 '''
 
 import ipaddress
@@ -169,28 +186,40 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.podnet.netmodes.plugins.module_utils._diff import object_diff
 from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import (
     IpRoute2,
-    interface_name_problem,
+    UnsafeValue,
     netns_exists,
+    route_delete,
+    route_replace,
+    unsafe_value_message,
+)
+from ansible_collections.podnet.netmodes.plugins.module_utils._rules import (
+    ifname_problem,
     netns_name_problem,
+    parse_route_table,
+    route_proto_problem,
 )
 
-MAIN_TABLE = 254
-MAX_TABLE = 0xFFFFFFFF
+MAX_METRIC = 0xFFFFFFFF
+# The kernel stores an IPv6 route's metric 0 as 1024 (IP6_RT_PRIO_USER); IPv4 keeps 0.
 DEFAULT_METRIC = {4: 0, 6: 1024}
-RESERVED_PROTOS = {0: 'unspec', 1: 'redirect', 2: 'kernel', 3: 'boot', 4: 'static'}
-KNOWN_PROTOS = dict(RESERVED_PROTOS)
-KNOWN_PROTOS.update({11: 'zebra', 12: 'bird', 16: 'dhcp', 42: 'babel', 186: 'bgp', 187: 'isis', 188: 'ospf', 189: 'rip'})
+KNOWN_PROTOS = {0: 'unspec', 1: 'redirect', 2: 'kernel', 3: 'boot', 4: 'static', 11: 'zebra', 12: 'bird',
+                16: 'dhcp', 42: 'babel', 186: 'bgp', 187: 'isis', 188: 'ospf', 189: 'rip'}
 ROUTE_TYPES = {1: 'unicast', 2: 'local', 3: 'broadcast', 4: 'anycast', 5: 'multicast', 6: 'blackhole',
                7: 'unreachable', 8: 'prohibit', 9: 'throw', 10: 'nat'}
 SCOPES = {0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere'}
 
 
 class Route(object):
-    """One route in canonical form. ``dev`` None means "not declared" for declared routes."""
+    """One route in canonical form. ``dev`` None means "not declared" for declared routes.
 
-    __slots__ = ('family', 'dest', 'metric', 'type', 'via', 'dev', 'scope', 'onlink', 'src')
+    ``other_hops`` lists the further next hops of a kernel multipath route as text; ``shared`` marks an IPv6
+    multipath route whose further next hops may belong to other protocols (only the first one is provably ours).
+    """
+
+    __slots__ = ('family', 'dest', 'metric', 'type', 'via', 'dev', 'scope', 'onlink', 'src', 'other_hops', 'shared')
 
     def __init__(self, family, dest, metric, rtype='unicast', via=None, dev=None, scope=None, onlink=False, src=None):
         self.family = family
@@ -202,6 +231,8 @@ class Route(object):
         self.scope = scope
         self.onlink = onlink
         self.src = src
+        self.other_hops = ()
+        self.shared = False
 
     @property
     def key(self):
@@ -212,13 +243,14 @@ class Route(object):
             return None
         return 'link' if self.type == 'unicast' and self.via is None else 'global'
 
-    def text(self):
+    def text(self, show_dev=True):
         parts = [] if self.type == 'unicast' else [self.type]
         parts.append(self.dest)
         if self.via:
             parts += ['via', self.via]
-        if self.dev:
+        if self.dev and show_dev:
             parts += ['dev', self.dev]
+        parts.extend(self.other_hops)
         if self.scope != self.default_scope():
             parts += ['scope', self.scope]
         if self.src:
@@ -231,42 +263,21 @@ class Route(object):
 
     def satisfied_by(self, actual):
         """True when the kernel route ``actual`` (same key) already is this declared route."""
-        return (self.type == actual.type and self.via == actual.via and self.scope == actual.scope
-                and self.onlink == actual.onlink and self.src == actual.src
+        return (not actual.other_hops and self.type == actual.type and self.via == actual.via
+                and self.scope == actual.scope and self.onlink == actual.onlink and self.src == actual.src
                 and (self.dev is None or self.dev == actual.dev))
 
     def replace_line(self, proto, table):
-        parts = ['route replace']
-        if self.type != 'unicast':
-            parts.append(self.type)
-        parts.append(self.dest)
-        if self.via:
-            parts += ['via', self.via]
-        if self.dev:
-            parts += ['dev', self.dev]
-        if self.scope:
-            parts += ['scope', self.scope]
-        if self.src:
-            parts += ['src', self.src]
-        if self.onlink:
-            parts.append('onlink')
-        parts += ['proto', str(proto), 'table', str(table), 'metric', str(self.metric)]
-        return ' '.join(parts)
+        return route_replace(self.dest, proto, table, self.metric, self.type, self.via, self.dev, self.scope,
+                             self.src, self.onlink)
 
     def delete_line(self, proto, table):
-        return 'route del %s proto %d table %d metric %d' % (self.dest, proto, table, self.metric)
+        """Deletes this route only. For IPv6 the gateway is named, so that only our next hop of a merged multipath
+        route goes; the interface name read from the kernel is not needed to find the route and is left out."""
+        return route_delete(self.dest, proto, table, self.metric, self.via if self.family == 6 else None)
 
 
 # Parsing the declaration
-
-def parse_table(module, value):
-    if value is None or to_text(value).strip() == 'main':
-        return MAIN_TABLE
-    text = to_text(value).strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_TABLE:
-        module.fail_json(msg='table must be "main" or a number from 1 to %d, got %r' % (MAX_TABLE, value))
-    return int(text)
-
 
 # The two functions below take a C fast path for plain IPv4 text because declaring
 # thousands of routes through ipaddress alone costs a noticeable part of the run.
@@ -307,6 +318,14 @@ def _address(module, where, field, value, family):
     return text
 
 
+def _metric(module, where, value, family):
+    if value is None or (family == 6 and value == 0):
+        return DEFAULT_METRIC[family]
+    if not 0 <= value <= MAX_METRIC:
+        module.fail_json(msg='%s: metric %d is outside 0..%d' % (where, value, MAX_METRIC))
+    return value
+
+
 def declared_route(module, index, spec):
     where = 'routes[%d] (dest %s)' % (index, spec.get('dest'))
     try:
@@ -317,17 +336,16 @@ def declared_route(module, index, spec):
     via = _address(module, where, 'via', spec['via'], family) if spec['via'] else None
     src = _address(module, where, 'src', spec['src'], family) if spec['src'] else None
     dev = spec['dev'] or None
-    if dev is not None and interface_name_problem(dev):
-        module.fail_json(msg='%s: dev %r is not a valid interface name: it %s' % (where, dev, interface_name_problem(dev)))
+    problem = dev is not None and ifname_problem(dev)
+    if problem:
+        module.fail_json(msg='%s: dev %r is not a valid interface name: it %s' % (where, dev, problem))
     if rtype == 'blackhole' and (via or dev or spec['onlink']):
         module.fail_json(msg='%s: a blackhole route takes no via, dev or onlink' % where)
     if rtype == 'unicast' and not (via or dev):
         module.fail_json(msg='%s: a unicast route needs via, dev or both' % where)
     if spec['onlink'] and not (via and dev):
         module.fail_json(msg='%s: onlink needs both via and dev' % where)
-    metric = spec['metric'] if spec['metric'] is not None else DEFAULT_METRIC[family]
-    if not 0 <= metric <= MAX_TABLE:
-        module.fail_json(msg='%s: metric %d is out of range' % (where, metric))
+    metric = _metric(module, where, spec['metric'], family)
     route = Route(family, dest, metric, rtype, via, dev, None, bool(spec['onlink']), src)
     if family == 4:
         route.scope = spec['scope'] or route.default_scope()
@@ -357,21 +375,40 @@ def _kernel_dest(dst, family):
     return dst if family == 4 else ipaddress.ip_network(dst, strict=False).compressed
 
 
-def _kernel_addr(value, family):
-    if value is None or family == 4:
-        return value
-    return ipaddress.ip_address(value).compressed
+def _hop_gateway(hop):
+    """The gateway of one next hop as canonical text; an IPv4 route via IPv6 (RFC 5549) names its family."""
+    if 'gateway' in hop:
+        return ipaddress.ip_address(hop['gateway']).compressed
+    via = hop.get('via')
+    if isinstance(via, dict) and via.get('host'):
+        return '%s %s' % (via.get('family'), ipaddress.ip_address(via['host']).compressed)
+    return None
+
+
+def _hop_text(hop):
+    parts = ['nexthop']
+    if _hop_gateway(hop):
+        parts += ['via', _hop_gateway(hop)]
+    if hop.get('dev'):
+        parts += ['dev', hop['dev']]
+    return ' '.join(parts)
 
 
 def kernel_route(entry, family):
     """(protocol number, Route) for one entry of ``ip -N -d -json route show``."""
     rtype = ROUTE_TYPES.get(int(entry.get('type', 1)), entry.get('type'))
-    via = entry.get('gateway')
-    if 'nexthops' in entry:
-        via = 'multipath'
+    hops = entry.get('nexthops') or [entry]
+    first = hops[0]
+    src = entry.get('prefsrc')
     route = Route(family, _kernel_dest(entry['dst'], family), entry.get('metric', DEFAULT_METRIC[family]), rtype,
-                  _kernel_addr(via, family) if via != 'multipath' else via, entry.get('dev'), None,
-                  'onlink' in entry.get('flags', []), _kernel_addr(entry.get('prefsrc'), family))
+                  _hop_gateway(first), first.get('dev'), None, 'onlink' in first.get('flags', []),
+                  ipaddress.ip_address(src).compressed if src else None)
+    if len(hops) > 1:
+        if family == 6:
+            # The kernel reports the protocol of the first next hop only; the others may be anyone's.
+            route.shared = True
+        else:
+            route.other_hops = tuple(_hop_text(hop) for hop in hops[1:])
     if rtype == 'blackhole':
         route.dev = None  # IPv6 reports blackholes on lo; that is not part of the route we declare
     if family == 4:
@@ -387,59 +424,67 @@ def proto_name(proto):
 
 class RoutePlan(object):
 
-    def __init__(self, module, ip, table, proto, declared):
+    def __init__(self, module, ip, table, proto, declared, purge):
         self.module = module
         self.table = table
         self.proto = proto
         self.declared = declared
+        self.purge = purge
         self.ours = {}
         self.foreign = {}
-        families = {4, 6} if module.params['purge'] else set(r.family for r in declared.values())
+        families = {4, 6} if purge else set(r.family for r in declared.values())
         for family in sorted(families):
             for entry in ip.routes(table, family):
                 proto_id, route = kernel_route(entry, family)
-                target = self.ours if proto_id == proto else self.foreign
-                target.setdefault(route.key, (proto_id, route))
+                if proto_id == proto:
+                    self.ours.setdefault(route.key, route)
+                else:
+                    self.foreign.setdefault(route.key, (proto_id, route))
         self.added = []
         self.modified = []
         self.removed = []
         self.commands = []
 
-    def plan(self, purge):
+    def _refuse(self, msg, route):
+        self.module.fail_json(msg=msg, kernel_route=route.text())
+
+    def plan(self):
         for key, route in self.declared.items():
             held = self.foreign.get(key)
             if held is not None:
-                self.module.fail_json(
-                    msg='route %s metric %d in table %d is held by protocol %s, not %d; refusing to replace it'
-                        % (route.dest, route.metric, self.table, proto_name(held[0]), self.proto),
-                    foreign_route=held[1].text())
+                self._refuse('route %s metric %d in table %d is held by protocol %s, not %d; refusing to replace it'
+                             % (route.dest, route.metric, self.table, proto_name(held[0]), self.proto), held[1])
             current = self.ours.get(key)
             if current is None:
                 self.added.append(route)
-            elif not route.satisfied_by(current[1]):
+            elif not route.satisfied_by(current):
+                if current.shared:
+                    self._refuse('route %s metric %d in table %d has further next hops that the kernel merged into it'
+                                 ' and that may belong to other protocols; replacing it would remove them, refusing'
+                                 % (route.dest, route.metric, self.table), current)
                 self.modified.append(route)
-        if purge:
-            self.removed = [route for key, (_proto, route) in self.ours.items() if key not in self.declared]
+        if self.purge:
+            self.removed = [route for key, route in sorted(self.ours.items()) if key not in self.declared]
         for route in self.added + self.modified:
             self.commands.append(route.replace_line(self.proto, self.table))
         for route in self.removed:
             self.commands.append(route.delete_line(self.proto, self.table))
 
-    def before_strings(self):
-        return sorted(route.text() for _proto, route in self.ours.values())
+    def _line(self, route):
+        """A route as a diff line; without dev when the declaration leaves dev to the kernel."""
+        declared = self.declared.get(route.key)
+        return route.text(show_dev=declared is None or declared.dev is not None)
 
-    def after_strings(self):
-        after = dict((key, route) for key, (_proto, route) in self.ours.items())
+    def before_lines(self):
+        return [self._line(route) for route in self.ours.values()]
+
+    def after_lines(self):
+        after = dict(self.ours)
         for route in self.added + self.modified:
             after[route.key] = route
         for route in self.removed:
             del after[route.key]
-        return sorted(route.text() for route in after.values())
-
-
-def lines(strings):
-    """One route per line: Ansible's diff output compares text, and a list would break it."""
-    return ''.join(text + '\n' for text in strings)
+        return [self._line(route) for route in after.values()]
 
 
 def check_devices_exist(module, ip, declared):
@@ -450,6 +495,25 @@ def check_devices_exist(module, ip, declared):
     missing = sorted(wanted - present)
     if missing:
         module.fail_json(msg='routes use interfaces that do not exist: %s' % ', '.join(missing))
+
+
+def validated_scope(module):
+    """(netns, table, proto) after the rule book's checks."""
+    params = module.params
+    problem = route_proto_problem(params['proto'])
+    if problem:
+        module.fail_json(msg='proto must be 5-255: %s %s' % (params['proto'], problem))
+    table, reason = parse_route_table(params['table'])
+    if reason:
+        module.fail_json(msg='table %r %s' % (params['table'], reason))
+    netns = params['netns']
+    if netns is not None:
+        problem = netns_name_problem(netns)
+        if problem:
+            module.fail_json(msg='netns %r: the namespace name %s' % (netns, problem))
+        if not netns_exists(netns):
+            module.fail_json(msg='netns: network namespace %r does not exist' % netns)
+    return netns, table, int(params['proto'])
 
 
 def main():
@@ -472,23 +536,16 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
-    proto = params['proto']
-    if proto in RESERVED_PROTOS or not 1 <= proto <= 255:
-        module.fail_json(msg='proto must be 5-255 (0-4 are the kernel\'s and administrators\'), got %d' % proto)
-    netns = params['netns']
-    if netns is not None:
-        if netns_name_problem(netns):
-            module.fail_json(msg='netns %r: the namespace name %s' % (netns, netns_name_problem(netns)))
-        if not netns_exists(netns):
-            module.fail_json(msg='netns: network namespace %r does not exist' % netns)
-    table = parse_table(module, params['table'])
+    netns, table, proto = validated_scope(module)
     declared = declared_routes(module)
 
     ip = IpRoute2(module, netns)
     check_devices_exist(module, ip, declared)
-    plan = RoutePlan(module, ip, table, proto, declared)
-    plan.plan(params['purge'])
+    plan = RoutePlan(module, ip, table, proto, declared, module.params['purge'])
+    try:
+        plan.plan()
+    except UnsafeValue as exc:
+        module.fail_json(msg=unsafe_value_message(exc))
 
     result = dict(
         changed=bool(plan.commands),
@@ -498,9 +555,8 @@ def main():
         commands=plan.commands,
     )
     if module._diff:
-        header = 'routes of proto %d in table %d' % (proto, table)
-        result['diff'] = dict(before=lines(plan.before_strings()), after=lines(plan.after_strings()),
-                              before_header=header, after_header=header)
+        header = 'routes of proto %d in table %d%s' % (proto, table, ' in netns %s' % netns if netns else '')
+        result['diff'] = object_diff(header, plan.before_lines(), plan.after_lines())
     if plan.commands and not module.check_mode:
         ip.batch(plan.commands)
     module.exit_json(**result)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) podnet.netmodes contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Kernel tests for podnet.netmodes.cni_pod: real namespaces, real CNI plugins, real packets.
 
@@ -57,6 +57,11 @@ def ping(netns, address):
     return run(['ip', 'netns', 'exec', netns, 'ping', '-c1', '-W1', address], check=False).returncode == 0
 
 
+def diff_lines(text):
+    """The diff's lines, each cut before its config digest (which the tests do not recompute)."""
+    return [line.split(' sha256 ')[0] for line in text.splitlines()]
+
+
 def reserved_ips(data_dir, network):
     directory = os.path.join(data_dir, network)
     if not os.path.isdir(directory):
@@ -83,13 +88,14 @@ class Lab(object):
         os.makedirs(self.conf_dir)
         self.write_conflist()
 
-    def write_conflist(self, subnet=None, plugin_type='bridge', filename='10-podnet.conflist', extra_plugins=()):
+    def write_conflist(self, subnet=None, plugin_type='bridge', filename='10-podnet.conflist', extra_plugins=(),
+                       network=None, bridge=None):
         conflist = {
             'cniVersion': '1.0.0',
-            'name': self.network,
+            'name': network or self.network,
             'plugins': [{
                 'type': plugin_type,
-                'bridge': self.bridge,
+                'bridge': bridge or self.bridge,
                 'isGateway': True,
                 'ipMasq': False,
                 'ipam': {
@@ -158,8 +164,9 @@ def test_pod_gets_address_from_subnet_and_pings_gateway(lab):
     assert ipv4_addresses(name, 'eth0') == [res['ip']]
     assert 'UP' in links(name)['lo']['flags']
     assert ipv4_addresses(lab.host, lab.bridge) == [lab.gateway]
-    assert res['diff']['before'] == {'name': name, 'attached': False, 'ip': None}
-    assert res['diff']['after'] == {'name': name, 'attached': True, 'ip': res['ip']}
+    assert res['diff']['before'] == ''
+    assert diff_lines(res['diff']['after']) == ['attachment %s eth0: config' % lab.network,
+                                                'netns %s: created by cni_pod, lo up' % name]
     assert ping(name, lab.gateway)
 
 
@@ -223,7 +230,7 @@ def test_check_mode_on_new_pod_reports_changed_and_creates_nothing(lab):
     res = lab.module(name, check_mode=True)
 
     assert res['changed'] is True
-    assert res['diff']['after']['attached'] is True
+    assert 'attachment %s eth0: config' % lab.network in res['diff']['after']
     assert name not in netns_names()
     assert lab.bridge not in links(lab.host)
     assert not os.path.exists(lab.cache_dir) or not os.listdir(lab.cache_dir)
@@ -237,7 +244,7 @@ def test_pod_whose_veth_was_deleted_fails_check_and_is_reattached(lab):
 
     predicted = lab.module(name, check_mode=True)
     assert predicted['changed'] is True
-    assert predicted['diff']['before']['attached'] is False
+    assert 'fails CHECK' in predicted['diff']['before']
     assert 'eth0' not in links(name)
 
     res = lab.module(name)
@@ -256,7 +263,8 @@ def test_pod_whose_netns_was_deleted_is_recreated_and_reattached(lab):
     res = lab.module(name)
 
     assert res['changed'] is True
-    assert res['diff']['before']['attached'] is False
+    assert diff_lines(res['diff']['before']) == ['attachment %s eth0: config' % lab.network]
+    assert 'fails CHECK' in res['diff']['before']
     assert ipv4_addresses(name, 'eth0') == [res['ip']]
     assert reserved_ips(lab.data_dir, lab.network) == {res['ip']}
     assert len(lab.host_veths()) == 1
@@ -303,12 +311,14 @@ def test_absent_removes_netns_host_veth_and_releases_ip(lab):
     gone = lab.module(name, state='absent')
 
     assert gone['changed'] is True
-    assert gone['diff']['before'] == {'name': name, 'attached': True, 'ip': res['ip']}
-    assert gone['diff']['after'] == {'name': name, 'attached': False, 'ip': None}
+    assert predicted['diff'] == gone['diff']
+    assert diff_lines(gone['diff']['before']) == ['attachment %s eth0: config' % lab.network,
+                                                  'netns %s: created by cni_pod, lo up' % name]
+    assert gone['diff']['after'] == ''
     assert name not in netns_names()
     assert lab.host_veths() == veths_before
     assert reserved_ips(lab.data_dir, lab.network) == {keep_res['ip']}
-    assert os.listdir(lab.cache_dir) == ['%s.json' % keep]
+    assert os.listdir(os.path.join(lab.cache_dir, 'pods')) == [keep]
     assert lab.module(name, state='absent')['changed'] is False
     assert ping(keep, lab.gateway)
 
@@ -324,6 +334,7 @@ def test_exhausted_subnet_surfaces_plugin_error_and_leaves_no_pod(lab):
 
     assert res['failed'] is True
     assert res['plugin'] == 'bridge' and res['command'] == 'ADD'
+    assert res['changed'] is True and res['applied'][0] == 'ip netns add %s' % name
     assert 'no IP addresses available' in res['msg']
     assert 'CNI plugin bridge ADD failed' in res['msg']
     assert name not in netns_names()
@@ -389,3 +400,96 @@ def test_network_option_selects_conflist_by_name(lab):
     assert default_res['ip'].startswith('10.251.')
     assert chosen_res['ip'].startswith(lab.subnet_prefix)
     assert lab.module(lab.pod('x'), network='nosuchnet')['msg'].startswith("no CNI network named 'nosuchnet'")
+
+
+def test_absent_refuses_a_namespace_cni_pod_did_not_create(lab):
+    name = lab.pod('theirs')
+    run(['ip', 'netns', 'add', name])
+
+    for check_mode in (True, False):
+        res = lab.module(name, state='absent', check_mode=check_mode)
+        assert res['failed'] is True and 'not created by cni_pod' in res['msg']
+    assert name in netns_names()
+
+
+def test_absent_detaches_from_a_namespace_it_did_not_create_and_keeps_the_namespace(lab):
+    name = lab.pod('theirs')
+    run(['ip', 'netns', 'add', name])
+    veths = lab.host_veths()
+    res = lab.module(name)
+    assert diff_lines(res['diff']['after']) == ['attachment %s eth0: config' % lab.network,
+                                                'netns %s: not created by cni_pod, lo up' % name]
+
+    gone = lab.module(name, state='absent')
+
+    assert gone['changed'] is True
+    assert name in netns_names() and set(links(name)) == {'lo'}
+    assert lab.host_veths() == veths
+    assert reserved_ips(lab.data_dir, lab.network) == set()
+    assert lab.module(name, state='absent')['changed'] is False
+
+
+def test_two_attachments_of_one_pod_keep_each_other_and_rerun_unchanged(lab):
+    second_net, second_bridge = 'pnt%sb' % lab.tag, 'pnt%sb' % lab.tag
+    lab.write_conflist(filename='20-second.conflist', network=second_net, bridge=second_bridge,
+                       subnet='10.251.%s.0/24' % lab.subnet_prefix.split('.')[2])
+    name = lab.pod('multi')
+    first = lab.module(name)
+    second = lab.module(name, network=second_net, ifname='eth1')
+    assert not first.get('failed') and not second.get('failed'), (first, second)
+
+    again = [lab.module(name), lab.module(name, network=second_net, ifname='eth1')]
+
+    assert [res['changed'] for res in again] == [False, False]
+    assert ipv4_addresses(name, 'eth0') == [first['ip']]
+    assert ipv4_addresses(name, 'eth1') == [second['ip']]
+    assert second['ip'].startswith('10.251.')
+
+    one_gone = lab.module(name, network=second_net, ifname='eth1', state='absent')
+    assert one_gone['changed'] is True and 'eth1' not in links(name)
+    assert lab.module(name)['changed'] is False and ping(name, lab.gateway)
+    assert lab.module(name, state='absent')['changed'] is True
+    assert name not in netns_names()
+
+
+def test_missing_later_plugin_binary_fails_before_any_add_and_leaks_no_address(lab):
+    lab.write_conflist(extra_plugins=[{'type': 'nosuchplugin'}])
+    name = lab.pod('a')
+    veths = lab.host_veths()
+
+    res = lab.module(name)
+
+    assert res['failed'] is True and "'nosuchplugin' not found" in res['msg']
+    assert reserved_ips(lab.data_dir, lab.network) == set()
+    assert name not in netns_names()
+    assert lab.host_veths() == veths
+
+
+def test_failing_later_plugin_is_rolled_back_releasing_the_address(lab):
+    lab.write_conflist(extra_plugins=[{'type': 'tuning', 'sysctl': {'net.ipv4.conf.eth0.no_such_sysctl': '1'}}])
+    name = lab.pod('a')
+
+    res = lab.module(name)
+
+    assert res['failed'] is True and res['plugin'] == 'tuning' and res['command'] == 'ADD'
+    assert res['changed'] is True
+    assert res['applied'][:2] == ['ip netns add %s' % name, 'ADD %s eth0 bridge' % lab.network]
+    assert 'DEL %s eth0 bridge' % lab.network in res['applied']
+    assert reserved_ips(lab.data_dir, lab.network) == set()
+    assert name not in netns_names()
+    assert lab.host_veths() == set()
+
+
+def test_conflist_change_diff_shows_the_attachment_moving_from_old_to_new_config(lab):
+    name, first = lab.attach('a')
+    lab.write_conflist(extra_plugins=[{'type': 'tuning', 'mtu': 1300}])
+
+    predicted = lab.module(name, check_mode=True)
+    res = lab.module(name)
+
+    assert predicted['diff'] == res['diff']
+    before, after = res['diff']['before'], res['diff']['after']
+    assert 'fails CHECK' not in before
+    assert diff_lines(before) == diff_lines(after) == ['attachment %s eth0: config' % lab.network,
+                                                       'netns %s: created by cni_pod, lo up' % name]
+    assert before != after

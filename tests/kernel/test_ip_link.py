@@ -1,5 +1,9 @@
 """podnet.netmodes.ip_link against real network namespaces."""
-from kernelstate import addresses, ip, link
+import subprocess
+
+import pytest
+
+from kernelstate import addresses, ip, ip_json, link
 from moduleexec import run_module
 
 MARK = 'podnet.netmodes'
@@ -75,19 +79,26 @@ def test_check_mode_on_satisfied_declaration_reports_unchanged(netns):
     assert result['commands'] == []
 
 
-def observed(name, netns, peer=None, peer_netns=None):
-    """The module's state keys, read straight from the kernel."""
+def observed_lines(name, netns, peer=None, peer_netns=None):
+    """The link as the module's diff text, read straight from the kernel."""
     kernel = link(name, netns)
     if kernel is None:
-        return None
-    return dict(name=name, state='present', kind=kernel['linkinfo']['info_kind'],
-                owned=kernel.get('ifalias') == MARK, up='UP' in kernel['flags'], mtu=kernel['mtu'],
-                master=kernel.get('master'), addresses=addresses(name, netns), peer=peer, peer_netns=peer_netns)
+        return ''
+    lines = ['kind %s' % kernel['linkinfo']['info_kind'], 'mtu %d' % kernel['mtu'],
+             'state %s' % ('up' if 'UP' in kernel['flags'] else 'down')]
+    if kernel.get('ifalias'):
+        lines.append('alias %s' % kernel['ifalias'])
+    if kernel.get('master'):
+        lines.append('master %s' % kernel['master'])
+    lines += ['address %s' % addr for addr in addresses(name, netns)]
+    if peer:
+        lines.append('peer %s%s' % (peer, ' netns %s' % peer_netns if peer_netns else ''))
+    return ''.join(line + '\n' for line in sorted(lines))
 
 
 def test_diff_before_and_after_match_the_kernel_before_and_after_the_run(netns):
     run_module('ip_link', bridge_args(netns))
-    before = observed('cni0', netns)
+    before = observed_lines('cni0', netns)
 
     predicted = run_module('ip_link', bridge_args(netns, mtu=1380, addresses=['10.244.3.1/24'], up=False),
                            check=True, diff=True)
@@ -95,16 +106,17 @@ def test_diff_before_and_after_match_the_kernel_before_and_after_the_run(netns):
 
     assert predicted['diff'] == real['diff']
     assert real['diff']['before'] == before
-    assert real['diff']['after'] == observed('cni0', netns)
+    assert real['diff']['after'] == observed_lines('cni0', netns)
     assert real['diff']['after'] != before
-    assert real['link'] == real['diff']['after']
+    assert real['diff']['before_header'] == 'link cni0 in netns %s' % netns
+    assert real['link']['mtu'] == 1380 and real['link']['up'] is False
 
 
 def test_diff_of_a_created_link_matches_the_kernel(netns):
     result = run_module('ip_link', dict(name='br-new', kind='bridge', netns=netns), diff=True)
 
-    assert result['diff']['before']['state'] == 'absent'
-    assert result['diff']['after'] == observed('br-new', netns)
+    assert result['diff']['before'] == ''
+    assert result['diff']['after'] == observed_lines('br-new', netns)
 
 
 def test_veth_pair_with_peer_in_other_netns_enslaved_to_bridge(netns, other_netns):
@@ -172,8 +184,9 @@ def test_present_adopts_a_foreign_link_of_the_same_kind(netns):
     result = run_module('ip_link', dict(name='cni0', kind='bridge', netns=netns), diff=True)
 
     assert result['changed'] is True
-    assert result['diff']['before']['owned'] is False and result['diff']['after']['owned'] is True
+    assert 'alias' not in result['diff']['before'] and 'alias %s\n' % MARK in result['diff']['after']
     assert link('cni0', netns)['ifalias'] == MARK
+    assert result['diff']['after'] == observed_lines('cni0', netns)
 
 
 def test_existing_link_of_other_kind_fails_naming_both_kinds(netns):
@@ -204,3 +217,146 @@ def test_master_that_is_not_a_bridge_fails_in_check_mode_too(netns):
 
     assert result.failed
     assert 'must be an existing bridge' in result['msg']
+
+
+# Values ip -batch would re-parse
+
+def test_absent_with_hash_in_name_is_refused_and_the_link_before_the_hash_survives(netns):
+    ip('link', 'add', 'vb', 'type', 'bridge', netns=netns)
+    ip('link', 'add', 'vb#1', 'type', 'bridge', netns=netns)
+    ip('link', 'set', 'dev', 'vb#1', 'alias', MARK, netns=netns)
+    result = run_module('ip_link', dict(name='vb#1', state='absent', netns=netns))
+
+    assert result.failed and '#' in result['msg']
+    assert link('vb', netns) is not None and link('vb#1', netns) is not None
+
+
+@pytest.fixture
+def hash_netns(other_netns):
+    """A namespace named after ``other_netns`` plus '#x': ip -batch would read it as ``other_netns``."""
+    name = other_netns + '#x'
+    subprocess.run(['ip', 'netns', 'add', name], check=True, capture_output=True)
+    yield name
+    subprocess.run(['ip', 'netns', 'delete', name], check=False, capture_output=True)
+
+
+def test_peer_netns_with_hash_is_refused_and_no_peer_moves_anywhere(netns, other_netns, hash_netns):
+    result = run_module('ip_link', dict(name='v1', kind='veth', peer='p1', peer_netns=hash_netns, netns=netns))
+
+    assert result.failed and '#' in result['msg']
+    assert link('v1', netns) is None
+    assert link('p1', other_netns) is None and link('p1', hash_netns) is None
+
+
+# Ownership
+
+def test_adoption_refuses_a_link_with_another_owners_alias_and_changes_nothing(netns):
+    ip('link', 'add', 'docker0', 'type', 'bridge', netns=netns)
+    ip('link', 'set', 'dev', 'docker0', 'alias', 'docker-managed', netns=netns)
+    result = run_module('ip_link', dict(name='docker0', kind='bridge', mtu=1400, addresses=['10.9.0.1/24'],
+                                        netns=netns))
+
+    assert result.failed and 'docker-managed' in result['msg']
+    kernel = link('docker0', netns)
+    assert kernel['ifalias'] == 'docker-managed' and kernel['mtu'] == 1500
+    assert addresses('docker0', netns) == []
+    assert run_module('ip_link', dict(name='docker0', state='absent', netns=netns)).failed
+    assert link('docker0', netns) is not None
+
+
+def test_absent_refuses_a_veth_whose_peer_belongs_to_another_owner(netns):
+    ip('link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v0p', netns=netns)
+    ip('link', 'set', 'dev', 'v0', 'alias', MARK, netns=netns)
+    ip('link', 'set', 'dev', 'v0p', 'alias', 'kubelet', netns=netns)
+    result = run_module('ip_link', dict(name='v0', state='absent', netns=netns))
+
+    assert result.failed and 'kubelet' in result['msg']
+    assert link('v0p', netns) is not None
+
+
+# State that must not be lost or churn
+
+def sysctl(netns, key, value):
+    subprocess.run(['ip', 'netns', 'exec', netns, 'sysctl', '-q', '-w', '%s=%s' % (key, value)], check=True,
+                   capture_output=True)
+
+
+@pytest.mark.parametrize('promote', [0, 1])
+def test_removing_a_primary_address_keeps_the_declared_secondaries(netns, promote):
+    run_module('ip_link', bridge_args(netns, addresses=['10.244.1.1/24', '10.244.1.2/24', '10.244.1.3/24',
+                                                        '10.244.1.4/24']))
+    sysctl(netns, 'net.ipv4.conf.cni0.promote_secondaries', promote)
+    keep = ['10.244.1.2/24', '10.244.1.3/24']
+    result = run_module('ip_link', bridge_args(netns, addresses=keep))
+
+    assert result['changed'] is True, result
+    assert addresses('cni0', netns) == keep
+    assert run_module('ip_link', bridge_args(netns, addresses=keep))['changed'] is False
+
+
+def test_declared_link_local_ipv6_address_reruns_unchanged(netns):
+    args = bridge_args(netns, addresses=['fe80::1/64', '10.244.1.1/24'])
+    first = run_module('ip_link', args)
+    rerun = run_module('ip_link', args)
+
+    assert first['changed'] is True, first
+    assert rerun['changed'] is False, rerun
+    local = [a['local'] for a in ip_json('address', 'show', 'dev', 'cni0', netns=netns)[0]['addr_info']]
+    assert 'fe80::1' in local
+
+
+def test_link_local_address_no_longer_declared_is_left_like_the_kernels_own(netns):
+    run_module('ip_link', bridge_args(netns, addresses=['fe80::1/64']))
+    result = run_module('ip_link', bridge_args(netns, addresses=[]), diff=True)
+
+    assert result['changed'] is False and result['commands'] == []
+    assert 'fe80' not in result['diff']['before']
+    local = [a['local'] for a in ip_json('address', 'show', 'dev', 'cni0', netns=netns)[0]['addr_info']]
+    assert 'fe80::1' in local
+
+
+@pytest.mark.parametrize('peer_netns_named', [False, True])
+def test_veth_with_its_peer_in_the_same_namespace_reruns_unchanged(netns, peer_netns_named):
+    args = dict(name='v0', kind='veth', peer='v0p', mtu=1450, netns=netns)
+    if peer_netns_named:
+        args['peer_netns'] = netns
+    first = run_module('ip_link', args)
+    rerun = run_module('ip_link', args)
+
+    assert first['changed'] is True and not first.failed, first
+    assert rerun['changed'] is False and not rerun.failed, rerun
+    assert link('v0p', netns)['ifalias'] == MARK
+
+
+def test_bridge_mtu_1500_is_pinned_so_a_joining_port_does_not_lower_it(netns):
+    run_module('ip_link', bridge_args(netns, mtu=1500))
+    run_module('ip_link', dict(name='v0', kind='veth', peer='v0p', mtu=1400, master='cni0', netns=netns))
+    rerun = run_module('ip_link', bridge_args(netns, mtu=1500))
+
+    assert link('cni0', netns)['mtu'] == 1500
+    assert rerun['changed'] is False, rerun
+
+
+def test_taking_a_link_down_keeps_its_declared_ipv6_address_and_reruns_unchanged(netns):
+    run_module('ip_link', bridge_args(netns, addresses=['fd00:1::1/64']))
+    down = bridge_args(netns, addresses=['fd00:1::1/64'], up=False)
+    predicted = run_module('ip_link', down, check=True, diff=True)
+    result = run_module('ip_link', down, diff=True)
+
+    assert predicted['diff'] == result['diff'] and predicted['commands'] == result['commands']
+    assert addresses('cni0', netns) == ['fd00:1::1/64']
+    assert result['diff']['after'] == observed_lines('cni0', netns)
+    assert run_module('ip_link', down)['changed'] is False
+
+
+# Partial apply
+
+def test_failure_half_way_reports_changed_and_what_was_applied(netns):
+    sysctl(netns, 'net.ipv6.conf.default.disable_ipv6', 1)
+    result = run_module('ip_link', bridge_args(netns, addresses=['10.244.1.1/24', 'fd00:1::1/64']))
+
+    assert result.failed and result['changed'] is True, result
+    assert result['applied'][0] == 'link add name cni0 type bridge'
+    assert result['failed_line'] == 'address add fd00:1::1/64 dev cni0'
+    assert link('cni0', netns) is not None
+    assert addresses('cni0', netns) == ['10.244.1.1/24']

@@ -200,3 +200,117 @@ def test_ipv6_routes_apply_rerun_unchanged_and_purge(uplink):
     purged = run_module('ip_routes', dict(netns=uplink, routes=six[:1], purge=True))
     assert purged['removed'] == ['blackhole fd00:244::/48']
     assert [e['dst'] for e in ip_json('-6', 'route', 'show', 'proto', '94', netns=uplink)] == ['fd00:244:1::/64']
+
+
+def routes6(netns, table='main'):
+    """The IPv6 routes of a table as ip -json reports them (numeric protocol)."""
+    return ip_json('-6', '-N', '-details', 'route', 'show', 'table', str(table), netns=netns)
+
+
+# Values ip -batch would re-parse
+
+def test_dev_with_hash_is_refused_and_no_route_lands_anywhere(uplink):
+    for name in ('d#x', 'd'):  # with "d" present, the cut line "dev d" would succeed in the wrong table
+        ip('link', 'add', 'name', name, 'type', 'bridge', netns=uplink)
+        ip('link', 'set', 'dev', name, 'up', netns=uplink)
+    result = run_module('ip_routes', dict(netns=uplink, table=100, proto=95,
+                                          routes=[dict(dest='10.244.5.0/24', dev='d#x')]))
+
+    assert result.failed and '#' in result['msg']
+    assert [e for e in ip_json('route', 'show', 'table', 'all', netns=uplink) if e['dst'] == '10.244.5.0/24'] == []
+
+
+@pytest.mark.parametrize('table', [253, 255, 'local'])
+def test_the_kernels_reserved_tables_are_refused(uplink, table):
+    result = run_module('ip_routes', dict(netns=uplink, table=table, purge=True, routes=[]))
+
+    assert result.failed and 'table' in result['msg']
+
+
+# IPv6 specifics
+
+@pytest.fixture
+def uplink6(uplink):
+    """The uplink with two IPv6 subnets on two bridges, for gateway routes."""
+    ip('address', 'add', 'fd00:1::1/64', 'dev', 'ens5', 'nodad', netns=uplink)
+    ip('link', 'add', 'ens6', 'type', 'bridge', netns=uplink)
+    ip('link', 'set', 'ens6', 'up', netns=uplink)
+    ip('address', 'add', 'fd00:2::1/64', 'dev', 'ens6', 'nodad', netns=uplink)
+    return uplink
+
+
+def test_ipv6_metric_0_is_kept_on_every_rerun_with_purge(uplink6):
+    args = dict(netns=uplink6, purge=True, routes=[dict(dest='fd00:244::/48', type='blackhole', metric=0)])
+    first = run_module('ip_routes', args)
+    reruns = [run_module('ip_routes', args) for _ in range(2)]
+
+    assert first['changed'] is True, first
+    assert [r['changed'] for r in reruns] == [False, False], reruns
+    kernel = [e for e in routes6(uplink6) if e['dst'] == 'fd00:244::/48']
+    assert len(kernel) == 1 and kernel[0]['metric'] == 1024 and int(kernel[0]['protocol']) == PODNET
+
+
+def merged_multipath(netns):
+    """Our IPv6 route, then a static next hop appended: the kernel merges them into one multipath route."""
+    run_module('ip_routes', dict(netns=netns, routes=[dict(dest='fd00:9::/64', via='fd00:1::2', dev='ens5')]))
+    ip('-6', 'route', 'append', 'fd00:9::/64', 'via', 'fd00:2::2', 'dev', 'ens6', 'proto', 'static',
+       'metric', '1024', netns=netns)
+    entry = [e for e in routes6(netns) if e['dst'] == 'fd00:9::/64']
+    assert len(entry) == 1 and len(entry[0]['nexthops']) == 2, entry  # the kernel really merged them
+
+
+def test_purge_deletes_our_ipv6_next_hop_and_keeps_the_merged_foreign_one(uplink6):
+    merged_multipath(uplink6)
+    predicted = run_module('ip_routes', dict(netns=uplink6, purge=True, routes=[]), check=True, diff=True)
+    result = run_module('ip_routes', dict(netns=uplink6, purge=True, routes=[]), diff=True)
+
+    assert predicted['diff'] == result['diff'] and predicted['commands'] == result['commands']
+    assert result['removed'] == ['fd00:9::/64 via fd00:1::2 dev ens5'], result
+    entry = [e for e in routes6(uplink6) if e['dst'] == 'fd00:9::/64']
+    assert len(entry) == 1 and entry[0]['gateway'] == 'fd00:2::2' and int(entry[0]['protocol']) == 4
+    assert run_module('ip_routes', dict(netns=uplink6, purge=True, routes=[]))['changed'] is False
+
+
+def test_changing_our_hop_of_a_merged_ipv6_route_is_refused_and_the_foreign_hop_stays(uplink6):
+    merged_multipath(uplink6)
+    result = run_module('ip_routes', dict(netns=uplink6, routes=[dict(dest='fd00:9::/64', via='fd00:1::3',
+                                                                      dev='ens5')]))
+
+    assert result.failed and 'further next hops' in result['msg']
+    entry = [e for e in routes6(uplink6) if e['dst'] == 'fd00:9::/64']
+    assert sorted(hop['gateway'] for hop in entry[0]['nexthops']) == ['fd00:1::2', 'fd00:2::2']
+
+
+def test_our_unchanged_hop_of_a_merged_ipv6_route_reruns_unchanged(uplink6):
+    merged_multipath(uplink6)
+    result = run_module('ip_routes', dict(netns=uplink6, routes=[dict(dest='fd00:9::/64', via='fd00:1::2',
+                                                                      dev='ens5')]))
+
+    assert result['changed'] is False and not result.failed, result
+
+
+# Partial apply
+
+def test_failure_half_way_reports_changed_and_the_applied_lines(uplink):
+    result = run_module('ip_routes', dict(netns=uplink, routes=[
+        dict(dest='10.244.1.0/24', via='10.89.1.12', dev='ens5'),
+        dict(dest='10.244.2.0/24', via='10.99.0.1', dev='ens5'),  # not on any link: the kernel refuses it
+        dict(dest='10.244.3.0/24', via='10.89.1.13', dev='ens5'),
+    ]))
+
+    assert result.failed and result['changed'] is True, result
+    assert result['applied'] == ['route replace 10.244.1.0/24 via 10.89.1.12 dev ens5 scope global '
+                                 'proto 94 table 254 metric 0']
+    assert result['failed_line'].startswith('route replace 10.244.2.0/24')
+    assert sorted(routes(uplink, proto=PODNET)) == ['10.244.1.0/24']
+
+
+def test_route_without_dev_reruns_with_equal_diff_sides_and_check_mode_predicts_them(uplink):
+    args = dict(netns=uplink, routes=[dict(dest='10.244.1.0/24', via='10.89.1.12')])
+    predicted = run_module('ip_routes', args, check=True, diff=True)
+    real = run_module('ip_routes', args, diff=True)
+    rerun = run_module('ip_routes', args, diff=True)
+
+    assert predicted['diff'] == real['diff']
+    assert real['diff']['after'] == rerun['diff']['before'] == rerun['diff']['after'] == '10.244.1.0/24 via 10.89.1.12\n'
+    assert rerun['changed'] is False
