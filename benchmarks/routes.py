@@ -1,13 +1,23 @@
 #!/usr/bin/env python3
-"""Benchmark podnet.netmodes.ip_routes against a command loop and a bare ``ip -batch``.
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark podnet.netmodes.ip_routes, both argument formats, against ``ip -batch`` plus one module start-up.
 
 Everything happens inside a throwaway network namespace that this script creates and always
-deletes. Run as root from the collection root:
+deletes; no packet leaves it. Run as root from the collection root:
 
-    .venv/bin/python benchmarks/routes.py --sizes 1000 10000 --loop-size 1000 --output /tmp/routes.md
+    .venv/bin/python benchmarks/routes.py --sizes 1000 10000 --output /tmp/routes.md
+
+For every size and scenario (first apply, no-op rerun) each repeat times, back to back: the floor
+(``ip -batch`` of the same lines, and one start-up of the module with nothing to do), the module
+with ``routes`` (a list of dicts), with ``route_lines`` (a list of strings) and with ``route_lines`` plus
+``report: counts`` (no per-route lists in the result), each
+through ``ansible-playbook``. Ratios are medians of those side-by-side runs.
 
 Exits non-zero when a correctness check fails (routes in the namespace differ from the
-declaration, or a no-op rerun reports a change).
+declaration, or the module reports other changes than expected).
 """
 
 import argparse
@@ -26,6 +36,10 @@ PROTO = 94
 DEV = 'bench0'
 PEER = 'bench1'
 DEV_ADDR = '10.200.0.1/16'
+# (name in the table, option the routes go in, report)
+VARIANTS = (('routes', 'routes', 'routes'), ('route_lines', 'route_lines', 'routes'),
+            ('counts', 'route_lines', 'counts'))
+FORMATS = tuple(name for name, _option, _report in VARIANTS)
 
 
 class CheckFailed(Exception):
@@ -46,20 +60,31 @@ def timed(args, stdin=None, env=None):
     return time.perf_counter() - start, proc
 
 
-def make_routes(count, changed=False):
-    """(dest, via) pairs; destinations 10.1.0.0/24 upwards never reach the device's 10.200.0.0/16."""
+def make_routes(count, gateways=0):
+    """(dest, via) pairs; destinations 10.1.0.0/24 upwards never reach the device's 10.200.0.0/16.
+
+    By default every route has its own gateway, as host-gw routes do (one route per peer node). The kernel's
+    cost per route is much higher then (each distinct gateway is a next hop of its own) than with routes that
+    share ``gateways`` next hops.
+    """
     routes = []
     for i in range(count):
         dest = '10.%d.%d.0/24' % (1 + i // 256, i % 256)
-        via = '10.200.%d.%d' % (1 + (i // 250) % 200, 1 + i % 250)
+        g = i % gateways if gateways else i
+        via = '10.200.%d.%d' % (1 + (g // 250) % 200, 1 + g % 250)
         routes.append((dest, via))
-    if changed:
-        routes[0] = (routes[0][0], '10.200.255.254')
     return routes
 
 
 def replace_lines(routes):
     return ''.join('route replace %s via %s dev %s proto %d\n' % (d, v, DEV, PROTO) for d, v in routes)
+
+
+def declaration(fmt, routes):
+    """The task argument for ``routes`` in either format (``counts``: route_lines with report=counts)."""
+    if fmt == 'routes':
+        return [{'dest': d, 'via': v, 'dev': DEV} for d, v in routes]
+    return ['%s via %s dev %s' % (d, v, DEV) for d, v in routes]
 
 
 class Bench(object):
@@ -75,15 +100,16 @@ class Bench(object):
                         ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
                         ANSIBLE_RETRY_FILES_ENABLED='0',
                         ANSIBLE_NOCOLOR='1')
-        self.module_play = self._write('module.yml', [{
-            'name': 'ip_routes benchmark', 'hosts': 'localhost', 'gather_facts': False,
-            'tasks': [{'name': 'routes', 'podnet.netmodes.ip_routes': {
-                'netns': netns, 'routes': '{{ bench_routes }}'}}]}])
         self.loop_play = self._write('loop.yml', [{
             'name': 'command loop benchmark', 'hosts': 'localhost', 'gather_facts': False,
             'tasks': [{'name': 'route replace', 'ansible.builtin.command':
                        'ip -n %s route replace {{ item }} dev %s proto %d' % (netns, DEV, PROTO),
                        'loop': '{{ bench_routes }}'}]}])
+        self.plays = dict((name, self._write('%s.yml' % name, [{
+            'name': 'ip_routes benchmark', 'hosts': 'localhost', 'gather_facts': False,
+            'tasks': [{'name': 'routes', 'podnet.netmodes.ip_routes': {
+                'netns': netns, option: '{{ bench_routes }}', 'report': report}}]}]))
+            for name, option, report in VARIANTS)
 
     def _write(self, name, data):
         path = os.path.join(self.workdir, name)
@@ -123,15 +149,15 @@ class Bench(object):
             raise CheckFailed('%s: namespace holds %d routes of proto %d, declared %d; missing %s, extra %s'
                               % (what, len(got), PROTO, len(want), missing, extra))
 
-    # --- the three ways ----------------------------------------------------------------
+    # --- what is timed -----------------------------------------------------------------
     def floor(self, routes):
         seconds, _proc = timed(['ip', '-n', self.netns, '-batch', '-'], stdin=replace_lines(routes))
         return seconds
 
-    def playbook(self, play, extra_vars):
-        vars_file = self._write('vars.json', dict(extra_vars, ansible_python_interpreter=self.python))
+    def playbook(self, fmt, declared):
+        vars_file = self._write('vars.json', dict(bench_routes=declared, ansible_python_interpreter=self.python))
         seconds, proc = timed([os.path.join(VENV_BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
-                               '-e', '@' + vars_file, play], env=self.env)
+                               '-e', '@' + vars_file, self.plays[fmt]], env=self.env)
         try:
             report = json.loads(proc.stdout)
         except ValueError:
@@ -142,115 +168,103 @@ class Bench(object):
         result = report['plays'][0]['tasks'][0]['hosts']['localhost']
         return seconds, result
 
-    def module(self, routes):
-        return self.playbook(self.module_play,
-                             {'bench_routes': [{'dest': d, 'via': v, 'dev': DEV} for d, v in routes]})
-
     def loop(self, routes):
-        seconds, _result = self.playbook(self.loop_play, {'bench_routes': ['%s via %s' % r for r in routes]})
+        """The hand-written alternative: one ``command: ip route replace`` task per route."""
+        vars_file = self._write('vars.json', dict(bench_routes=['%s via %s' % r for r in routes],
+                                                  ansible_python_interpreter=self.python))
+        seconds, _proc = timed([os.path.join(VENV_BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
+                                '-e', '@' + vars_file, self.loop_play], env=self.env)
+        return seconds
+
+    def startup(self):
+        """One module start-up with nothing to do: the module with an empty route list (no ip call at all)."""
+        seconds, result = self.playbook('routes', [])
+        if result.get('changed'):
+            raise CheckFailed('empty route list reported changed')
         return seconds
 
 
-def median(values):
-    return statistics.median(values) if values else None
-
-
-def measure_startup(bench, repeats):
-    startups = []
-    for _ in range(repeats):
-        seconds, result = bench.module([])
-        if result.get('changed'):
-            raise CheckFailed('empty route list reported changed')
-        startups.append(seconds)
-    return median(startups)
-
-
-def measure_size(bench, size, repeats, with_loop, log):
-    # Start-up is measured next to each size, not once, because the machine's load drifts over a run.
-    startup = measure_startup(bench, repeats)
-    log('%d routes: module start-up %.3f s' % (size, startup))
-    base = make_routes(size)
-    changed = make_routes(size, changed=True)
+def measure(bench, size, repeats, log, gateways=0):
+    routes = make_routes(size, gateways)
     rows = []
-    # (scenario, state before each repeat, declared routes, expected outcome check)
-    scenarios = [('first apply', None, base), ('no-op rerun', base, base), ('one route changed', base, changed)]
-    for name, before, declared in scenarios:
+    for scenario, before in (('first apply', None), ('no-op rerun', routes)):
         def prepare():
             if before is None:
                 bench.flush()
             else:
                 bench.load(before)
 
-        floors, modules = [], []
+        times = dict(floor=[], startup=[], **dict((fmt, []) for fmt in FORMATS))
         for _ in range(repeats):
+            # One repeat times every variant back to back, so load drifts hit all of them alike.
+            times['startup'].append(bench.startup())
             prepare()
-            floors.append(bench.floor(declared))
-            bench.verify(declared, '%d %s, floor' % (size, name))
-        for _ in range(repeats):
-            prepare()
-            seconds, result = bench.module(declared)
-            modules.append(seconds)
-            bench.verify(declared, '%d %s, module' % (size, name))
-            want_added = size if before is None else 0
-            want_modified = 1 if name == 'one route changed' else 0
-            got = (bool(result.get('changed')), len(result.get('added', [])), len(result.get('modified', [])))
-            want = (bool(want_added or want_modified), want_added, want_modified)
-            if got != want:
-                raise CheckFailed('%d %s, module: (changed, added, modified) = %s, expected %s'
-                                  % (size, name, got, want))
-        loop_s = None
-        if with_loop and name == 'first apply':
-            prepare()
-            log('  %d routes, %s: command loop (one run, takes a few minutes)...' % (size, name))
-            loop_s = bench.loop(declared)
-            bench.verify(declared, '%d %s, loop' % (size, name))
-        row = dict(size=size, scenario=name, floor=median(floors), module=median(modules), loop=loop_s,
-                   startup=startup)
-        log('  %d routes, %s: floor %.3f s, module %.3f s%s' % (
-            size, name, row['floor'], row['module'], '' if loop_s is None else ', loop %.1f s' % loop_s))
+            times['floor'].append(bench.floor(routes))
+            bench.verify(routes, '%d %s, floor' % (size, scenario))
+            for fmt in FORMATS:
+                prepare()
+                seconds, result = bench.playbook(fmt, declaration(fmt, routes))
+                times[fmt].append(seconds)
+                bench.verify(routes, '%d %s, %s' % (size, scenario, fmt))
+                n = size if before is None else 0
+                counts = result.get('counts', {})
+                got = (bool(result.get('changed')), counts.get('added'), counts.get('modified'), counts.get('commands'))
+                want = (bool(n), n, 0, n)
+                if fmt != 'counts':  # the lists must hold what the counts say
+                    got += (len(result.get('added', [])), len(result.get('commands', [])))
+                    want += (n, n)
+                if got != want:
+                    raise CheckFailed('%d %s, %s: (changed, counts added, modified, commands[, list lengths]) = %s, '
+                                      'expected %s'
+                                      % (size, scenario, fmt, got, want))
+        row = dict((key, statistics.median(values)) for key, values in times.items())
+        row.update(size=size, scenario=scenario)
+        for fmt in FORMATS:
+            # The ratio of each repeat, then the median: both sides of a ratio come from the same moment.
+            row[fmt + '_ratio'] = statistics.median(
+                m / (f + s) for m, f, s in zip(times[fmt], times['floor'], times['startup']))
+        # The strict view of a no-op rerun: it writes nothing, so compare it with the start-up alone too.
+        row['counts_startup_ratio'] = statistics.median(m / s for m, s in zip(times['counts'], times['startup']))
+        log('  %d routes, %s: floor %.3f s + start-up %.3f s; %s' % (
+            size, scenario, row['floor'], row['startup'], '; '.join(
+                '%s %.3f s (%.2fx)' % (fmt, row[fmt], row[fmt + '_ratio']) for fmt in FORMATS)))
         rows.append(row)
     return rows
 
 
-def fmt(value, digits=3):
-    return '-' if value is None else '%.*f' % (digits, value)
+def loadavg():
+    with open('/proc/loadavg') as handle:
+        return ' '.join(handle.read().split()[:3])
 
 
-def table(rows, loop_size, loop_probe, repeats):
-    out = ['| routes | scenario | floor `ip -batch` (s) | module start-up (s) | module (s) | command loop (s) '
-           '| module / floor | module / (floor + start-up) | loop / module |',
-           '|---:|---|---:|---:|---:|---:|---:|---:|---:|']
+def table(rows, repeats, load_before, load_after, gateways):
+    out = ['| routes | scenario | floor: `ip -batch` (s) | floor: module start-up (s) | `routes` dicts (s) '
+           '| `route_lines` (s) | `route_lines`, `report: counts` (s) | `routes` / floor | `route_lines` / floor '
+           '| `route_lines`, counts / floor | `route_lines`, counts / start-up alone |',
+           '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
     for r in rows:
-        if r['loop'] is not None:
-            loop_cell, loop_ratio = fmt(r['loop'], 1), '%.0fx' % (r['loop'] / r['module'])
-        elif r['scenario'] == 'first apply' and r['size'] != loop_size:
-            loop_cell, loop_ratio = 'not run', 'not run'
-        else:
-            loop_cell, loop_ratio = 'not run', '-'
-        out.append('| %d | %s | %s | %s | %s | %s | %.0fx | %.2fx | %s |' % (
-            r['size'], r['scenario'], fmt(r['floor']), fmt(r['startup']), fmt(r['module']), loop_cell,
-            r['module'] / r['floor'], r['module'] / (r['floor'] + r['startup']), loop_ratio))
-    notes = ['',
-             'Module start-up is the same playbook with an empty route list, measured just before each size. '
-             'Module, start-up and floor times are medians of %d runs; the command loop ran once.' % repeats]
-    if loop_probe:
-        n, seconds = loop_probe
-        notes.append('Command loop per-route cost, measured on %d routes: %.1f ms per route (%.1f s total).'
-                     % (n, 1000.0 * seconds / n, seconds))
-    notes.append('"not run": the command loop runs only at %s routes and only for the first apply. At 10,000 routes '
-                 'it would take tens of minutes, and a `command` loop has no no-op or diff path: every rerun '
-                 'repeats all N commands.' % loop_size)
-    return '\n'.join(out + notes) + '\n'
+        out.append('| %d | %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.2fx | **%.2fx** | **%.2fx** | %.2fx |' % (
+            r['size'], r['scenario'], r['floor'], r['startup'], r['routes'], r['route_lines'], r['counts'],
+            r['routes_ratio'], r['route_lines_ratio'], r['counts_ratio'], r['counts_startup_ratio']))
+    out += ['',
+            'Routes: %s. "floor" is `ip -batch` of the same lines plus one start-up of the module with nothing to do; '
+            'each ratio is module / (ip -batch + start-up), computed per repeat and then the median of %d repeats '
+            '(times are medians too). The last column leaves the kernel work out: for a no-op rerun, which writes '
+            'nothing, it is the stricter comparison. Load average (1, 5, 15 min) before the run: %s; after: %s.'
+            % ('every route via its own gateway (host-gw shape)' if not gateways else
+               'sharing %d gateways' % gateways, repeats, load_before, load_after)]
+    return '\n'.join(out) + '\n'
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=[1000, 10000])
-    parser.add_argument('--loop-size', type=int, default=1000,
-                        help='route count at which the command loop runs (0: never)')
-    parser.add_argument('--loop-probe', type=int, default=0,
-                        help='also time the command loop once on this many routes and report per-route cost')
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--gateways', type=int, default=0,
+                        help='routes share this many gateways (default 0: one gateway per route, as host-gw)')
+    parser.add_argument('--loop-size', type=int, default=0,
+                        help='also time a command loop (one task per route) once at this many routes, first apply, '
+                             'next to route_lines (0: never; 1,000 routes take about 6 minutes)')
     parser.add_argument('--output', help='also write the markdown table to this file')
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -265,25 +279,32 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
 
     netns = 'podnet-bench-%d' % os.getpid()
+    load_before = loadavg()
     with tempfile.TemporaryDirectory(prefix='routes-bench-') as workdir:
         bench = Bench(workdir, netns)
         try:
             bench.setup()
             rows = []
             for size in args.sizes:
-                rows += measure_size(bench, size, args.repeats, size == args.loop_size, log)
-            loop_probe = None
-            if args.loop_probe:
-                probe_routes = make_routes(args.loop_probe)
+                rows += measure(bench, size, args.repeats, log, args.gateways)
+            loop_note = ''
+            if args.loop_size:
+                routes = make_routes(args.loop_size)
                 bench.flush()
-                loop_probe = (args.loop_probe, bench.loop(probe_routes))
-                bench.verify(probe_routes, '%d command loop probe' % args.loop_probe)
+                loop_s = bench.loop(routes)
+                bench.verify(routes, '%d command loop' % args.loop_size)
+                bench.flush()
+                lines_s, _result = bench.playbook('route_lines', declaration('route_lines', routes))
+                bench.verify(routes, '%d route_lines next to the loop' % args.loop_size)
+                loop_note = ('\nCommand loop (`command: ip route replace` per route), %d routes, first apply, one run: '
+                             '%.0fx the time of `route_lines` measured right after it.\n' % (args.loop_size,
+                                                                                            loop_s / lines_s))
         except CheckFailed as exc:
             log('CHECK FAILED: %s' % exc)
             return 1
         finally:
             bench.teardown()
-    text = table(rows, args.loop_size, loop_probe, args.repeats)
+    text = table(rows, args.repeats, load_before, loadavg(), args.gateways) + loop_note
     print(text)
     if args.output:
         with open(args.output, 'w') as handle:

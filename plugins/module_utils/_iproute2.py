@@ -50,13 +50,37 @@ def _keyword(word, allowed):
 
 # The ip -batch lines podnet's modules use. Modules say what they want; only these functions know ip's syntax.
 
-def link_add(name, kind, peer=None, peer_netns=None):
-    words = ['link', 'add', 'name', Value(name, 'name'), 'type', _keyword(kind, ('bridge', 'veth'))]
+def link_add(name, kind, peer=None, peer_netns=None, tunnel=None):
+    """``tunnel``: the endpoints of an ipip tunnel, a dict as ``tunnel_words`` takes it."""
+    words = ['link', 'add', 'name', Value(name, 'name'), 'type', _keyword(kind, ('bridge', 'veth', 'ipip'))]
     if peer is not None:
         words += ['peer', 'name', Value(peer, 'peer')]
         if peer_netns is not None:
             words += ['netns', Value(peer_netns, 'peer_netns')]
+    if kind == 'ipip':
+        words += tunnel_words(tunnel)
     return batch_line(*words)
+
+
+def tunnel_words(tunnel):
+    """``remote R local L|any ttl T|inherit [dev D]`` of an ipip tunnel.
+
+    ``tunnel`` has ``remote``, ``local`` (None: any), ``ttl`` (None or 0: inherit) and ``dev`` (None: no device).
+    Every endpoint is given, also when it is the default: ``link set ... type ipip`` starts from the tunnel's
+    current values, so an omitted word would keep an old local address or TTL.
+    """
+    words = ['remote', Value(tunnel['remote'], 'remote'),
+             'local', Value(tunnel['local'], 'local') if tunnel.get('local') else 'any',
+             'ttl', int(tunnel['ttl']) if tunnel.get('ttl') else 'inherit']
+    if tunnel.get('dev'):
+        words += ['dev', Value(tunnel['dev'], 'dev')]
+    return words
+
+
+def link_tunnel(name, tunnel):
+    """Change an existing ipip tunnel's endpoints in place (the kernel's changelink; ifindex, addresses and
+    routes stay). A tunnel bound to a device cannot be unbound this way: iproute2 has no word for "no device"."""
+    return batch_line(*(['link', 'set', 'dev', Value(name, 'name'), 'type', 'ipip'] + tunnel_words(tunnel)))
 
 
 def link_delete(name):
@@ -65,6 +89,11 @@ def link_delete(name):
 
 def link_alias(name, alias):
     return batch_line('link', 'set', 'dev', Value(name, 'name'), 'alias', Value(alias, 'alias'))
+
+
+def link_alias_clear(name):
+    """Remove a link's alias: ip -batch reads ``""`` as one empty word, which the kernel takes as "no alias"."""
+    return batch_line('link', 'set', 'dev', Value(name, 'name'), 'alias', '""')
 
 
 def link_mtu(name, mtu):
@@ -206,27 +235,30 @@ class IpRoute2(CommandRunner):
             return []
         return self.fail([self.binary] + argv, rc, out, err)
 
-    def batch(self, lines, done=()):
+    def batch(self, lines, done=(), explain=None):
         """Run ``ip -batch -`` with ``lines``; ``done`` are lines an earlier batch of this run already applied.
 
         On failure the module fails with ``changed`` true when anything was applied, ``applied`` the lines that
-        were, and ``failed_line`` the line the kernel refused.
+        were, and ``failed_line`` the line the kernel refused. ``explain(stderr)`` may return a sentence that
+        names the cause (e.g. a missing kernel module); it leads the failure message.
         """
         if not lines:
             return
         argv = self._argv('-batch', '-')
         rc, _out, err = self.run(argv, data='\n'.join(lines) + '\n', expected_rcs=_ANY_RC)
         if rc != 0:
-            self._batch_failed(argv, lines, done, rc, _text(err))
+            self._batch_failed(argv, lines, done, rc, _text(err), explain)
 
-    def _batch_failed(self, argv, lines, done, rc, err):
+    def _batch_failed(self, argv, lines, done, rc, err, explain=None):
         count = applied_count(lines, err)
         failed_line = lines[count] if count is not None and count < len(lines) else None
         applied = list(done) + list(lines[:count or 0])
         where = ' in netns %s' % self.netns if self.netns else ''
         at = ' at "%s"' % failed_line if failed_line else ''
         # When ip does not name the failed line, how far it got is unknown: changed must not claim "nothing".
-        self.module.fail_json(msg='ip -batch%s failed%s: %s' % (where, at, err.strip()),
+        msg = 'ip -batch%s failed%s: %s' % (where, at, err.strip())
+        cause = explain(err) if explain else None
+        self.module.fail_json(msg='%s (%s)' % (cause, msg) if cause else msg,
                               changed=bool(applied) or count is None, applied=applied, failed_line=failed_line,
                               cmd=[self.binary] + argv, rc=rc, stderr=err, netns=self.netns)
 

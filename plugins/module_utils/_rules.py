@@ -39,6 +39,7 @@ NFT_NAME_MAX_LEN = 255  # NFT_NAME_MAXLEN - 1
 _UNSAFE_CHARS = frozenset('#;"\'\\{}$`')
 _NFT_NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
 _DIGITS_RE = re.compile(r'^[0-9]+$')
+_SAFE_TOKEN_RE = re.compile(r'[^\s\x00-\x1f\x7f%s]+\Z' % re.escape(''.join(sorted(_UNSAFE_CHARS))))
 
 
 def _has_control_or_space(text):
@@ -49,6 +50,9 @@ def token_problem(value):
     """Why ``value`` cannot be passed as exactly one argument on an ``ip -batch`` line, or None."""
     if not isinstance(value, str) or not value:
         return 'is not a non-empty string'
+    # One regex pass: a module checks every word of thousands of batch lines.
+    if _SAFE_TOKEN_RE.match(value):
+        return None
     if _has_control_or_space(value):
         return 'contains whitespace or a control character'
     unsafe = sorted(set(value) & _UNSAFE_CHARS)
@@ -279,4 +283,46 @@ def cni_network_name_problem(value):
         return 'is longer than %d characters' % NFT_NAME_MAX_LEN
     if not _CNI_NAME_RE.match(value):
         return 'is not an alphanumeric character followed by alphanumerics, "_", "." or "-" (CNI specification)'
+    return None
+
+
+# IP_MAX_MTU (0xFFF0) minus the 20-byte outer IPv4 header: the kernel's max_mtu of an ipip device.
+IPIP_MAX_MTU = 0xFFF0 - 20
+MAX_TUNNEL_TTL = 255
+
+
+def parse_tunnel_endpoint(value):
+    """(IPv4Address, None) for the local or remote end of an IPv4 tunnel (ipip), or (None, reason).
+
+    An end is one unicast host: 0.0.0.0 is what the kernel prints as "any" (the fallback device tunl0 has it),
+    and multicast, loopback and 240.0.0.0/4 (with 255.255.255.255) cannot be the outer address of a tunnel
+    between two nodes.
+    """
+    addr, reason = parse_ipv4_address(value)
+    if reason:
+        return None, reason
+    if addr.is_unspecified:
+        return None, 'is 0.0.0.0 ("any"); give the node\'s own address'
+    if addr.is_multicast or addr.is_loopback or addr.is_reserved:
+        return None, 'is a multicast, loopback or reserved address, not a node address'
+    return addr, None
+
+
+def tunnel_ttl_problem(value):
+    """Why ``value`` is not a TTL for a tunnel's outer header (1..255; omit it to inherit the inner TTL), or None."""
+    number, reason = parse_int(value)
+    if reason:
+        return reason
+    if not 1 <= number <= MAX_TUNNEL_TTL:
+        return 'is outside 1..%d (omit it to inherit the inner packet\'s TTL)' % MAX_TUNNEL_TTL
+    return None
+
+
+def ipip_mtu_problem(value):
+    """Why ``value`` is not an MTU the kernel accepts on an ipip device (68..65500), or None."""
+    problem = mtu_problem(value)
+    if problem:
+        return problem
+    if parse_int(value)[0] > IPIP_MAX_MTU:
+        return 'is above %d, the largest MTU of an ipip device (65520 minus its 20-byte outer header)' % IPIP_MAX_MTU
     return None

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: ip_link
-short_description: Declare one Linux network link (bridge or veth pair) with iproute2
+short_description: Declare one Linux network link (bridge, veth pair or ipip tunnel) with iproute2
 version_added: 0.1.0
 description:
   - Creates, adopts, reconfigures or deletes one network link in the current or a named network namespace.
@@ -20,6 +20,13 @@ description:
   - An existing link of the requested kind with no alias at all is adopted with I(state=present); the alias is
     set, its declared MTU is pinned, and that is reported as a change. A link whose alias is set to anything
     else (for example C(docker-managed)) belongs to another owner and is refused, never changed.
+  - C(tunl0) is the ipip kernel module's fallback device. The kernel creates it (in every namespace) when the
+    module loads and never deletes it, so this module never creates or deletes it. With I(kind=ipip) and
+    I(state=present) it adopts C(tunl0) like any other link (alias, MTU, addresses, up) and fails when it does
+    not exist, saying that the ipip module is not loaded. I(state=absent) on an owned C(tunl0) removes its
+    addresses, sets it down and clears the alias; a C(tunl0) without alias is left as it is.
+  - Named ipip tunnels (any other name) are created with C(ip link add NAME type ipip remote R ...) and changed
+    in place (C(ip link set NAME type ipip ...)), so their ifindex, addresses and routes survive a new remote.
 author:
   - podnet.netmodes maintainers (@podnet)
 requirements:
@@ -36,7 +43,7 @@ options:
       - Link type. Required with I(state=present).
       - With I(state=absent), when given, an existing link of another kind makes the module fail.
     type: str
-    choices: [bridge, veth]
+    choices: [bridge, veth, ipip]
   state:
     description:
       - C(present) creates or updates the link; C(absent) deletes it when it carries the ownership alias.
@@ -55,20 +62,24 @@ options:
     default: true
   mtu:
     description:
-      - MTU of the link, 68 to 65535 (at least 1280 when an IPv6 address is declared). Always set explicitly on a
-        created or adopted link, even when it equals the kernel default, so that a bridge keeps it when ports
-        with another MTU join.
+      - MTU of the link, 68 to 65535 (at least 1280 when an IPv6 address is declared; at most 65500 for ipip).
+        Always set explicitly on a created or adopted link, even when it equals the kernel default, so that a
+        bridge keeps it when ports with another MTU join.
       - When omitted, an existing link keeps its MTU and a new one gets the kernel default.
+      - Required with I(ipip), because the kernel sets a new tunnel's MTU from its route to the remote end (and again
+        when its I(dev) changes), so only a declared MTU is certain. The value (uplink MTU minus 20 for ipip) is
+        the caller's decision.
     type: int
   master:
     description:
       - Bridge in the same namespace that this link is a port of. A bridge whose alias marks another owner is
-        refused.
+        refused. Not valid with I(kind=ipip) (a tunnel is not an Ethernet device).
       - An empty string means the link must not have a master. When omitted, the master is left alone.
     type: str
   addresses:
     description:
-      - The exact set of addresses the link holds, in CIDR notation such as C(10.244.0.1/24).
+      - The exact set of addresses the link holds, in CIDR notation such as C(10.244.0.1/24). A host address such
+        as C(10.244.1.1/32) on C(tunl0) is fine; an ipip link takes IPv4 addresses only.
       - Addresses not listed are removed, except addresses the kernel makes itself (IPv6 link-local and
         autoconfigured ones), which are neither removed nor reported unless they are listed.
       - Removing an IPv4 primary address makes the kernel drop (or promote) the secondaries of its subnet; the
@@ -92,6 +103,31 @@ options:
     description:
       - Named network namespace (as in C(ip netns)) that the link lives in. Default is the current one.
     type: str
+  ipip:
+    description:
+      - The ends of a named ipip tunnel (I(kind=ipip), any name but C(tunl0), whose ends the kernel fixes).
+        Required to create one, and then I(mtu) is required too. When omitted, an existing tunnel's ends are
+        left alone.
+      - These are the tunnel's exact ends; a change is applied in place with C(ip link set NAME type ipip).
+        Going from a I(dev) to none deletes and re-creates the tunnel (iproute2 cannot unbind a tunnel), which
+        drops the routes through it until they are programmed again; a tunnel not yet marked as ours is refused.
+      - Refused in planning, also in check mode, when another ipip tunnel has the same local, remote and dev,
+        because the kernel allows only one.
+    type: dict
+    suboptions:
+      remote:
+        description: IPv4 address of the other end (a unicast node address).
+        type: str
+        required: true
+      local:
+        description: IPv4 source address of the outer packets. Default C(any) (the kernel picks by route).
+        type: str
+      ttl:
+        description: TTL of the outer header, 1 to 255. Default C(inherit) (the inner packet's TTL).
+        type: int
+      dev:
+        description: Device the tunnel is bound to (outer packets leave through it). Default none.
+        type: str
 attributes:
   check_mode:
     support: full
@@ -99,8 +135,8 @@ attributes:
   diff_mode:
     support: full
     description:
-      - Before and after are the link as sorted text lines (kind, alias, mtu, state, master, addresses, peer);
-        after predicts the state the real run leaves, in check mode too.
+      - Before and after are the link as sorted text lines (kind, alias, mtu, state, master, addresses, peer,
+        tunnel); after predicts the state the real run leaves, in check mode too.
   platform:
     support: full
     platforms: posix
@@ -108,6 +144,8 @@ attributes:
 notes:
   - Only the Python standard library and iproute2 are needed on the target.
   - When a batch fails half way, the module fails with C(changed=true) and returns the lines that were applied.
+  - Loading the ipip kernel module (C(modprobe ipip), C(/etc/modules-load.d)) is the caller's job. Without it, a
+    declared C(tunl0) fails in planning and creating a named tunnel fails with a message that says so.
 '''
 
 EXAMPLES = r'''
@@ -141,11 +179,38 @@ EXAMPLES = r'''
   podnet.netmodes.ip_link:
     name: cni0
     state: absent
+
+- name: The ipip fallback device up, MTU uplink - 20, a host address from the node's pod block
+  podnet.netmodes.ip_link:
+    name: tunl0
+    kind: ipip
+    mtu: 1480
+    addresses:
+      - 10.244.1.1/32
+
+- name: Give tunl0 back (it stays, since the kernel never deletes it)
+  podnet.netmodes.ip_link:
+    name: tunl0
+    state: absent
+
+- name: A point-to-point ipip tunnel to one peer
+  podnet.netmodes.ip_link:
+    name: ipip-rack-b
+    kind: ipip
+    mtu: 1480
+    ipip:
+      local: 10.100.0.11
+      remote: 10.100.1.21
+      ttl: 64
+      dev: ens5
 '''
 
 RETURN = r'''
 link:
-  description: State of the link after the run (the predicted state in check mode).
+  description:
+    - State of the link after the run (the predicted state in check mode).
+    - C(tunnel) is an ipip link's C(remote), C(local), C(ttl) (0 means inherit) and C(dev) (null for any or
+      none; C(tunl0) has all of them null or 0), and null for other kinds.
   returned: always
   type: dict
   sample:
@@ -160,6 +225,7 @@ link:
     addresses: [10.244.1.1/24]
     peer: null
     peer_netns: null
+    tunnel: null
 commands:
   description:
     - The C(ip -batch) lines that ran (or would run in check mode).
@@ -176,6 +242,7 @@ applied:
 '''
 
 import ipaddress
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -187,9 +254,11 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import (
     address,
     link_add,
     link_alias,
+    link_alias_clear,
     link_delete,
     link_master,
     link_mtu,
+    link_tunnel,
     link_up,
     netns_exists,
     same_netns,
@@ -197,14 +266,23 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import (
 )
 from ansible_collections.podnet.netmodes.plugins.module_utils._rules import (
     ifname_problem,
+    ipip_mtu_problem,
     mtu_problem,
     netns_name_problem,
     parse_ip_interface,
+    parse_tunnel_endpoint,
+    tunnel_ttl_problem,
 )
 
 DEFAULT_MTU = 1500
-MANAGED_KINDS = ('bridge', 'veth')
-STATE_KEYS = ('name', 'state', 'kind', 'alias', 'owned', 'up', 'mtu', 'master', 'addresses', 'peer', 'peer_netns')
+MANAGED_KINDS = ('bridge', 'veth', 'ipip')
+STATE_KEYS = ('name', 'state', 'kind', 'alias', 'owned', 'up', 'mtu', 'master', 'addresses', 'peer', 'peer_netns',
+              'tunnel')
+# The ipip kernel module creates this device in every namespace when it loads; the kernel neither creates it on
+# request nor deletes it (its dellink is a silent no-op) nor changes its endpoints (changelink answers EINVAL).
+FALLBACK_TUNNEL = 'tunl0'
+# Present (also for a built-in ipip) once the module is loaded.
+IPIP_SYSFS = '/sys/module/ipip'
 
 
 def link_kind(link):
@@ -227,11 +305,30 @@ def absent_state(name):
     return state
 
 
+def tunnel_state(link):
+    """remote/local/ttl/dev of an ipip link as iproute2 prints them in ``linkinfo.info_data``; "any" is None."""
+    data = link.get('linkinfo', {}).get('info_data') or {}
+
+    def endpoint(key):
+        value = data.get(key)
+        return None if value in (None, 'any') else value
+    return dict(remote=endpoint('remote'), local=endpoint('local'), ttl=int(data.get('ttl') or 0),
+                dev=data.get('link') or None)
+
+
+def tunnel_text(tunnel):
+    dev = ' dev %s' % tunnel['dev'] if tunnel['dev'] else ''
+    return 'remote %s local %s ttl %s%s' % (tunnel['remote'] or 'any', tunnel['local'] or 'any',
+                                            tunnel['ttl'] or 'inherit', dev)
+
+
 def state_lines(state):
     """The link as text lines, the one diff shape of podnet's modules; an absent link has none."""
     if state['state'] != 'present':
         return []
     lines = ['kind %s' % state['kind'], 'mtu %s' % state['mtu'], 'state %s' % ('up' if state['up'] else 'down')]
+    if state['tunnel']:
+        lines.append('tunnel %s' % tunnel_text(state['tunnel']))
     if state['alias']:
         lines.append('alias %s' % state['alias'])
     if state['master']:
@@ -259,7 +356,10 @@ class LinkDeclaration(object):
         self.addresses = None if p['addresses'] is None else self._parse_addresses(p['addresses'])
         self._validate_names()
         self.peer_netns = self._peer_netns(p['peer_netns'])
+        self.tunnel = None if p['ipip'] is None else self._parse_tunnel(p['ipip'])
+        self.fallback = self.name == FALLBACK_TUNNEL
         self._validate_combination()
+        self._validate_ipip()
 
     def _parse_addresses(self, values):
         parsed = set()
@@ -269,6 +369,61 @@ class LinkDeclaration(object):
                 self.module.fail_json(msg='addresses: %r %s' % (value, reason))
             parsed.add('%s/%d' % (iface.ip.compressed, iface.network.prefixlen))
         return sorted(parsed)
+
+    def _parse_tunnel(self, options):
+        """The ipip endpoints, canonical as the kernel prints them (ttl 0 = inherit)."""
+        fail = self.module.fail_json
+        tunnel = dict(remote=None, local=None, ttl=0, dev=options.get('dev'))
+        for key in ('remote', 'local'):
+            if options.get(key) is None:
+                continue
+            addr, reason = parse_tunnel_endpoint(options[key])
+            if reason:
+                fail(msg='ipip.%s %r %s' % (key, options[key], reason))
+            tunnel[key] = str(addr)
+        if tunnel['remote'] is None:
+            fail(msg='ipip.remote is required: a tunnel without a remote end is what tunl0 already is')
+        if tunnel['remote'] == tunnel['local']:
+            fail(msg='ipip.local and ipip.remote are the same address %s' % tunnel['remote'])
+        if options.get('ttl') is not None:
+            problem = tunnel_ttl_problem(options['ttl'])
+            if problem:
+                fail(msg='ipip.ttl %r %s' % (options['ttl'], problem))
+            tunnel['ttl'] = int(options['ttl'])
+        if tunnel['dev'] is not None:
+            problem = ifname_problem(tunnel['dev'])
+            if problem:
+                fail(msg='ipip.dev %r is not a valid interface name: it %s' % (tunnel['dev'], problem))
+            if tunnel['dev'] == self.name:
+                fail(msg='ipip.dev cannot be the tunnel %s itself' % self.name)
+        return tunnel
+
+    def _validate_ipip(self):
+        fail = self.module.fail_json
+        if self.kind != 'ipip':
+            if self.tunnel is not None:
+                fail(msg='ipip is only valid with kind=ipip')
+            if self.fallback and self.kind is not None:
+                fail(msg='%s is the name of the ipip kernel module\'s fallback device; declare it with kind=ipip'
+                     % FALLBACK_TUNNEL)
+            return
+        if self.fallback and self.tunnel is not None:
+            fail(msg='ipip options are not valid for %s: it is the kernel\'s fallback device, whose ends are fixed'
+                 ' (any, any) and which the kernel refuses to change; declare a tunnel with another name'
+                 % FALLBACK_TUNNEL)
+        if self.master:
+            fail(msg='an ipip tunnel is not an Ethernet device and cannot be a bridge port (master=%s)' % self.master)
+        if any(':' in addr for addr in self.addresses or []):
+            fail(msg='an ipip tunnel carries IPv4 only; IPv6 addresses cannot be declared on it')
+        if self.mtu is not None:
+            problem = ipip_mtu_problem(self.mtu)
+            if problem:
+                fail(msg='mtu %s %s' % (self.mtu, problem))
+        elif self.tunnel is not None:
+            # The kernel sets a tunnel's MTU from the route to its remote when it creates it and again when its
+            # device changes; only a declared MTU makes the result (and check mode's prediction) certain.
+            fail(msg='mtu is required with ipip: the kernel derives a new tunnel\'s MTU from its route to the'
+                 ' remote end (the role declares uplink MTU - 20)')
 
     def _validate_names(self):
         for option in ('name', 'peer', 'master'):
@@ -340,9 +495,12 @@ class LinkPlan(object):
         alias = link.get('ifalias') or None
         state = dict(name=self.decl.name, state='present', kind=link_kind(link), alias=alias,
                      owned=alias == OWNER_MARK, up='UP' in link.get('flags', []), mtu=link.get('mtu'),
-                     master=link.get('master'), addresses=self._managed_addresses(), peer=None, peer_netns=None)
+                     master=link.get('master'), addresses=self._managed_addresses(), peer=None, peer_netns=None,
+                     tunnel=None)
         if state['kind'] == 'veth':
             state['peer'], state['peer_netns'] = self._known_peer(link)
+        if state['kind'] == 'ipip':
+            state['tunnel'] = tunnel_state(link)
         return state
 
     def _managed_addresses(self):
@@ -366,10 +524,11 @@ class LinkPlan(object):
     # planning
 
     def plan(self):
+        fallback = self.decl.fallback
         if self.decl.state == 'absent':
-            self._plan_absent()
+            (self._plan_fallback_absent if fallback else self._plan_absent)()
         elif self.current is None:
-            self._plan_create()
+            (self._refuse_missing_fallback if fallback else self._plan_create)()
         else:
             self._plan_update()
 
@@ -384,7 +543,7 @@ class LinkPlan(object):
         if decl.kind is not None and before['kind'] != decl.kind:
             self._refuse('link %s is of kind %s, not %s; not deleting it' % (decl.name, before['kind'], decl.kind))
         if before['kind'] not in MANAGED_KINDS:
-            self._refuse('link %s is of kind %s; ip_link only deletes the bridges and veths it creates'
+            self._refuse('link %s is of kind %s; ip_link only deletes the bridges, veths and ipip tunnels it creates'
                          % (decl.name, before['kind']))
         if not before['owned']:
             self._refuse('link %s exists but was not created by podnet.netmodes (its alias is %r, not %r);'
@@ -392,6 +551,37 @@ class LinkPlan(object):
         self._refuse_foreign_peer()
         self.commands.append(link_delete(decl.name))
         self.after = absent_state(decl.name)
+
+    def _plan_fallback_absent(self):
+        """tunl0 cannot be deleted: ``absent`` takes back what podnet gave it (addresses, up, the alias)."""
+        decl = self.decl
+        before = self.before
+        if self.current is None or not before['alias']:
+            return
+        if decl.kind is not None and before['kind'] != decl.kind:
+            self._refuse('link %s is of kind %s, not %s; leaving it alone' % (decl.name, before['kind'], decl.kind))
+        if not before['owned']:
+            self._refuse('%s carries the alias %r of another owner, not %r; refusing to change it'
+                         % (decl.name, before['alias'], OWNER_MARK))
+        if before['up']:
+            self.commands.append(link_up(decl.name, False))
+        secondaries = set(address_text(a) for a in self.addr_info if a.get('secondary'))
+        for addr in sorted(before['addresses'], key=lambda text: (text not in secondaries, text)):
+            self.commands.append(address_line('delete', addr, decl.name))
+        # The mark goes last: a run that fails half way leaves tunl0 still ours, and the rerun finishes the job.
+        self.commands.append(link_alias_clear(decl.name))
+        self.after.update(alias=None, owned=False, up=False, addresses=[])
+
+    def _refuse_missing_fallback(self):
+        if os.path.exists(IPIP_SYSFS):
+            reason = ('the ipip kernel module is loaded, but this namespace has no %s: net.core.'
+                      'fb_tunnels_only_for_init_net keeps fallback devices out of namespaces other than the first;'
+                      ' declare a named ipip tunnel instead' % FALLBACK_TUNNEL)
+        else:
+            reason = ('the ipip kernel module is missing (not loaded): %s is the device that module creates when'
+                      ' it loads, ip link add cannot make it; load it first with modprobe ipip (and list it in'
+                      ' /etc/modules-load.d for boot)' % FALLBACK_TUNNEL)
+        self._refuse('%s does not exist: %s' % (FALLBACK_TUNNEL, reason))
 
     def _refuse_foreign_peer(self):
         peer = self.links.get(self.before['peer']) if self.before['peer'] and not self.before['peer_netns'] else None
@@ -404,13 +594,34 @@ class LinkPlan(object):
         decl = self.decl
         if decl.kind == 'veth':
             self._check_peer_name_free()
-        self.commands.append(link_add(decl.name, decl.kind, decl.peer, decl.peer_netns))
+        if decl.kind == 'ipip':
+            if decl.tunnel is None:
+                self._refuse('creating ipip tunnel %s needs ipip.remote (and mtu)' % decl.name)
+            self._check_tunnel_ends()
+        self.commands.append(link_add(decl.name, decl.kind, decl.peer, decl.peer_netns, decl.tunnel))
         self.commands.append(link_alias(decl.name, OWNER_MARK))
         if decl.kind == 'veth':
             (self.peer_commands if decl.peer_netns else self.commands).append(link_alias(decl.peer, OWNER_MARK))
-        self.after.update(state='present', kind=decl.kind, alias=OWNER_MARK, owned=True, up=False, mtu=DEFAULT_MTU,
-                          master=None, addresses=[], peer=decl.peer, peer_netns=decl.peer_netns)
+        # A new tunnel's MTU comes from the route to its remote end: unknown here, so the declared one is set.
+        self.after.update(state='present', kind=decl.kind, alias=OWNER_MARK, owned=True, up=False,
+                          mtu=None if decl.kind == 'ipip' else DEFAULT_MTU, master=None, addresses=[],
+                          peer=decl.peer, peer_netns=decl.peer_netns, tunnel=decl.tunnel)
         self._plan_settings(pin_mtu=True)
+
+    def _check_tunnel_ends(self):
+        """The kernel keeps one tunnel per (local, remote, device) and answers EEXIST for a second one."""
+        decl = self.decl
+        wanted = decl.tunnel
+        if wanted['dev'] is not None and wanted['dev'] not in self.links:
+            self._refuse('ipip.dev %s of tunnel %s does not exist' % (wanted['dev'], decl.name))
+        for name, link in sorted(self.links.items()):
+            if name == decl.name or link_kind(link) != 'ipip':
+                continue
+            other = tunnel_state(link)
+            if (other['local'], other['remote'], other['dev']) == (wanted['local'], wanted['remote'], wanted['dev']):
+                self._refuse('tunnel %s already has local %s, remote %s%s; the kernel allows one tunnel per pair'
+                             % (name, other['local'] or 'any', other['remote'],
+                                ' and dev %s' % other['dev'] if other['dev'] else ''))
 
     def _check_peer_name_free(self):
         decl = self.decl
@@ -436,10 +647,40 @@ class LinkPlan(object):
             self._refuse('veth %s exists but its peer is not %s in %s; delete it first to recreate it'
                          % (decl.name, decl.peer, where))
         adopting = not before['owned']
+        if decl.tunnel is not None and before['tunnel'] != decl.tunnel and self._recreate_tunnel(adopting):
+            return
         if adopting:
             self.commands.append(link_alias(decl.name, OWNER_MARK))
             self.after.update(alias=OWNER_MARK, owned=True)
+        if decl.tunnel is not None and before['tunnel'] != decl.tunnel:
+            self._check_tunnel_ends()
+            self.commands.append(link_tunnel(decl.name, decl.tunnel))
+            if before['tunnel']['dev'] != decl.tunnel['dev']:
+                # A new device makes the kernel recompute the tunnel's MTU (ip_tunnel_update): set it again.
+                self.after['mtu'] = None
+            self.after['tunnel'] = decl.tunnel
         self._plan_settings(pin_mtu=adopting)
+
+    def _recreate_tunnel(self, adopting):
+        """True when the tunnel must be deleted and created again. iproute2 can bind a tunnel to another device
+        but has no word to unbind it, and the kernel refuses (EINVAL) to give a remote to a tunnel without one or
+        to change a metadata ("external") tunnel. Only a tunnel that is ours already is deleted."""
+        decl = self.decl
+        current = self.before['tunnel']
+        data = self.current.get('linkinfo', {}).get('info_data') or {}
+        if current['dev'] and decl.tunnel['dev'] is None:
+            why = 'is bound to dev %s, and iproute2 cannot unbind a tunnel' % current['dev']
+        elif current['remote'] is None or data.get('external'):
+            why = 'has no remote end (or is an "external" metadata tunnel), which the kernel cannot change'
+        else:
+            return False
+        if adopting:
+            self._refuse('tunnel %s %s; changing it means deleting it, and it has no alias: ip_link deletes only'
+                         ' links it created' % (decl.name, why))
+        self.commands.append(link_delete(decl.name))
+        self.after = absent_state(decl.name)
+        self._plan_create()
+        return True
 
     def _plan_settings(self, pin_mtu):
         """Lines for mtu, master, up/down and addresses, after the link exists.
@@ -528,9 +769,16 @@ class LinkPlan(object):
     # applying
 
     def apply(self):
-        self.ip.batch(self.commands)
+        self.ip.batch(self.commands, explain=self._explain_failure)
         if self.peer_commands:
             self.peer_ip.batch(self.peer_commands, done=self.commands)
+
+    def _explain_failure(self, stderr):
+        # The kernel loads ipip on demand for "link add type ipip"; this answer means it has no such module.
+        if self.decl.kind == 'ipip' and FALLBACK_TUNNEL not in self.links and 'Unknown device type' in stderr:
+            return ('the ipip kernel module is missing: this kernel does not know the link type ipip (%s does not'
+                    ' exist either); load it with modprobe ipip, or use a kernel that has it' % FALLBACK_TUNNEL)
+        return None
 
     def reported_commands(self):
         prefix = '-n %s ' % self.decl.peer_netns if self.decl.peer_netns else ''
@@ -564,6 +812,12 @@ def main():
             peer=dict(type='str'),
             peer_netns=dict(type='str'),
             netns=dict(type='str'),
+            ipip=dict(type='dict', options=dict(
+                remote=dict(type='str', required=True),
+                local=dict(type='str'),
+                ttl=dict(type='int'),
+                dev=dict(type='str'),
+            )),
         ),
         required_if=[('state', 'present', ['kind'])],
         supports_check_mode=True,

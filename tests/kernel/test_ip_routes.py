@@ -188,6 +188,34 @@ def test_two_thousand_routes_apply_then_rerun_unchanged(uplink):
     assert rerun['changed'] is False and rerun['commands'] == []
 
 
+def test_ten_thousand_route_lines_apply_then_rerun_unchanged(uplink):
+    lines = ['10.%d.%d.0/24 via 10.89.1.%d dev ens5' % (100 + i // 256, i % 256, 2 + i % 250) for i in range(10000)]
+    lines[-1] = 'blackhole 10.200.0.0/16 metric 4000'
+    result = run_module('ip_routes', dict(netns=uplink, route_lines=lines, purge=True))
+
+    assert result['changed'] is True and len(result['added']) == len(result['commands']) == 10000, result.get('msg')
+    assert result['added'][:1] == ['10.100.0.0/24 via 10.89.1.2 dev ens5']
+    kernel = routes(uplink, proto=PODNET)
+    assert len(kernel) == 10000
+    assert kernel['10.139.14.0/24']['gateway'] == '10.89.1.%d' % (2 + 9998 % 250)
+    assert kernel['10.200.0.0/16']['type'] == '6' and kernel['10.200.0.0/16']['metric'] == 4000
+    rerun = run_module('ip_routes', dict(netns=uplink, route_lines=lines, purge=True, report='counts'))
+    assert rerun['changed'] is False and rerun['counts'] == dict(added=0, modified=0, removed=0, commands=0), rerun
+
+
+def test_route_lines_and_routes_dicts_reach_the_same_kernel_state_and_rerun_each_other(uplink):
+    dicts = declared(uplink)['routes']
+    lines = ['10.244.1.0/24 via 10.89.1.12 dev ens5', '10.244.2.0/24 dev ens5 via 10.89.1.13',
+             'blackhole 10.244.0.0/16 metric 4000']
+    by_lines = run_module('ip_routes', dict(netns=uplink, route_lines=lines), diff=True)
+    held = routes(uplink, proto=PODNET)
+
+    assert by_lines['changed'] is True and len(held) == 3
+    rerun = run_module('ip_routes', dict(netns=uplink, routes=dicts, purge=True), diff=True)
+    assert rerun['changed'] is False and rerun['diff']['before'] == by_lines['diff']['after']
+    assert routes(uplink, proto=PODNET) == held
+
+
 def test_ipv6_routes_apply_rerun_unchanged_and_purge(uplink):
     six = [dict(dest='fd00:244:1::/64', dev='ens5'), dict(dest='fd00:244::/48', type='blackhole')]
     result = run_module('ip_routes', dict(netns=uplink, routes=six))
