@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """BGP scale figures for podnet's bgp mode: sessions for mesh vs route reflectors, and convergence in the lab.
 
-Part 1 (always): session counts computed by the collection's own bgp_topology filter for synthetic clusters of
-6, 50, 500 and 5,000 nodes (racks of up to 25 nodes), once forced to a node-to-node mesh and once to route
-reflectors (2 per rack).
+Part 1 (always): session counts computed by the collection's own cluster plan (plugins/plugin_utils/_plan.py, the
+code that gives the roles each node's BGP peers) for synthetic clusters of 6, 50, 500 and 5,000 nodes (racks of up
+to 25 nodes on one L2 segment), once forced to a node-to-node mesh and once to route reflectors (2 per rack), with the
+time the plan took for the route reflector case.
 
 Part 2 (--lab INVENTORY): builds the lab, runs site.yml, then polls every node until the kernel holds every peer's
 pod block (proto bird). Reports the seconds from the end of site.yml to full convergence and that time as a share
@@ -21,30 +22,57 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, '.collections'))
 sys.path.insert(0, os.path.join(ROOT, 'lab'))
 
-from ansible_collections.podnet.netmodes.plugins.plugin_utils._bgp_topology import bgp_topology  # noqa: E402
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._plan import plan_cluster  # noqa: E402
 from podnet_lab import load_lab, podman  # noqa: E402
 
 RACK_SIZE = 25
 CONVERGENCE_TIMEOUT_S = 180
 
 
-def synthetic_nodes(count):
-    return [{'name': 'n%05d' % index, 'node_ip': '10.%d.%d.%d' % (index // 62500 + 100, index // 250 % 250, index % 250 + 1),
-             'rack': 'rack%03d' % (index // RACK_SIZE), 'rr_eligible': True} for index in range(count)]
+# Every synthetic node holds its address on ens5 in 10.0.0.0/8, so all of them share one L2 segment, as bgp mode
+# without tunnels requires. The pool is large enough for 5,000 /26 blocks.
+SETTINGS = {'podnet_mode': 'bgp', 'podnet_cluster_cidr': '172.16.0.0/12', 'podnet_route_proto': 94,
+            'podnet_cni_network': 'podnet', 'podnet_bgp_as': 64512, 'podnet_bgp_rr_per_rack': 2}
+
+
+def synthetic_hosts(count):
+    """The hostvars the plan reads, with the network facts a gathered host would have."""
+    hosts = []
+    for index in range(count):
+        address = '10.%d.%d.%d' % (index // 62500 + 100, index // 250 % 250, index % 250 + 1)
+        hosts.append({
+            'inventory_hostname': 'n%05d' % index, 'podnet_node_ip': address, 'podnet_uplink': 'ens5',
+            'podnet_rack': 'rack%03d' % (index // RACK_SIZE),
+            'ansible_facts': {'interfaces': ['ens5'], 'ens5': {'device': 'ens5', 'mtu': 1500, 'ipv4': {
+                'address': address, 'network': '10.0.0.0', 'prefix': '8'}}},
+        })
+    return hosts
+
+
+def bgp_plan(count, mesh_max_nodes):
+    plan = plan_cluster(synthetic_hosts(count), dict(SETTINGS, podnet_bgp_mesh_max_nodes=mesh_max_nodes))
+    if plan['problems']:
+        raise SystemExit('\n'.join(plan['problems']))
+    return plan
 
 
 def session_figures(count):
-    nodes = synthetic_nodes(count)
-    mesh = bgp_topology(nodes, {'mesh_max_nodes': count, 'rr_per_rack': 2})
-    reflected = bgp_topology(nodes, {'mesh_max_nodes': 0, 'rr_per_rack': 2})
-    per_node = [len(node['peers']) for node in reflected['nodes'].values()]
+    mesh = bgp_plan(count, count)
+    mesh_per_node = max(len(node['bgp']['peers']) for node in mesh['nodes'].values())
+    mesh_total = mesh['bgp']['sessions']
+    del mesh
+    started = time.monotonic()
+    reflected = bgp_plan(count, 0)
+    plan_s = time.monotonic() - started
+    per_node = [len(node['bgp']['peers']) for node in reflected['nodes'].values()]
     return {
         'nodes': count,
         'racks': (count + RACK_SIZE - 1) // RACK_SIZE,
-        'mesh_total': mesh['sessions'],
-        'mesh_per_node': max(len(node['peers']) for node in mesh['nodes'].values()),
-        'rr_count': len(reflected['route_reflectors']),
-        'rr_total': reflected['sessions'],
+        'mesh_total': mesh_total,
+        'mesh_per_node': mesh_per_node,
+        'rr_count': len(reflected['bgp']['route_reflectors']),
+        'rr_total': reflected['bgp']['sessions'],
+        'plan_s': plan_s,
         'rr_per_client': min(per_node),
         'rr_per_reflector': max(per_node),
     }
@@ -52,11 +80,11 @@ def session_figures(count):
 
 def print_session_table(rows):
     print('| nodes | racks | mesh sessions (total) | mesh per node | RRs | RR sessions (total) | per client '
-          '| per RR | mesh / RR total |')
-    print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+          '| per RR | mesh / RR total | plan (RR), s |')
+    print('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for row in rows:
         print('| {nodes:,} | {racks} | {mesh_total:,} | {mesh_per_node:,} | {rr_count} | {rr_total:,} | {rr_per_client} '
-              '| {rr_per_reflector} | {ratio:.1f}x |'.format(ratio=row['mesh_total'] / row['rr_total'], **row))
+              '| {rr_per_reflector} | {ratio:.1f}x | {plan_s:.2f} |'.format(ratio=row['mesh_total'] / row['rr_total'], **row))
 
 
 def ansible_playbook(inventory, playbook, extra_vars=None):

@@ -13,10 +13,10 @@ from ansible_collections.podnet.netmodes.plugins.plugin_utils._route_reflectors 
     rack_of,
     select_route_reflectors,
 )
+from ansible_collections.podnet.netmodes.plugins.module_utils._rules import parse_int
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import (
     ALL_HOSTS,
     node_name_problems,
-    parse_int,
     problem,
     quote,
     raise_problems,

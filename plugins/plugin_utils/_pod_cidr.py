@@ -9,20 +9,19 @@ __metaclass__ = type
 
 import ipaddress
 
+from ansible_collections.podnet.netmodes.plugins.module_utils._rules import parse_int, parse_ipv4_network
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import (
     ALL_HOSTS,
     POD_CIDR_FACT_FILE,
     node_name_problems,
     node_prefix_reason,
-    parse_int,
-    parse_ipv4_network,
     problem,
     quote,
     raise_problems,
     is_unset,
 )
 
-FILTER_NAME = 'pod_cidr_allocation'
+FILTER_NAME = 'pod subnet allocation'
 FALLBACK_EXAMPLE = '10.244.3.0/24'
 
 
@@ -185,10 +184,8 @@ def _check_pool(cluster_cidr, node_prefix):
     return cluster, prefix
 
 
-def allocate_pod_cidrs(nodes, cluster_cidr, node_prefix):
-    """Return name -> pod CIDR string for every node, in node list order; see the filter docs."""
-    raise_problems(FILTER_NAME, node_name_problems(nodes))
-    cluster, prefix = _check_pool(cluster_cidr, node_prefix)
+def assign_pod_cidrs(nodes, cluster, prefix):
+    """Return (name -> IPv4Network for every node that got one, problems) for a valid pool."""
     overrides, problems = check_overrides(nodes, cluster, prefix)
     kept, recorded_problems = check_recorded(nodes, cluster, prefix, overrides)
     problems.extend(recorded_problems)
@@ -208,5 +205,13 @@ def allocate_pod_cidrs(nodes, cluster_cidr, node_prefix):
             assigned[name] = subnet
     if unassigned:
         problems.append(_exhaustion_problem(cluster, prefix, len(nodes), unassigned))
+    return assigned, problems
+
+
+def allocate_pod_cidrs(nodes, cluster_cidr, node_prefix):
+    """Return name -> pod CIDR string for every node, in node list order; raises PodnetProblems."""
+    raise_problems(FILTER_NAME, node_name_problems(nodes))
+    cluster, prefix = _check_pool(cluster_cidr, node_prefix)
+    assigned, problems = assign_pod_cidrs(nodes, cluster, prefix)
     raise_problems(FILTER_NAME, problems)
     return dict((n['name'], str(assigned[n['name']])) for n in nodes)

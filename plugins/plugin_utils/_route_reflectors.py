@@ -9,12 +9,11 @@ __metaclass__ = type
 
 import hashlib
 
-from ansible.module_utils.parsing.convert_bool import boolean
-
+from ansible_collections.podnet.netmodes.plugins.module_utils._rules import parse_int
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import (
     ALL_HOSTS,
     node_name_problems,
-    parse_int,
+    parse_bool,
     problem,
     raise_problems,
 )
@@ -38,11 +37,11 @@ def _eligibility(node):
     value = node.get('rr_eligible')
     if value is None:
         return True, None
-    try:
-        return boolean(value, strict=True), None
-    except TypeError:
-        return False, problem(node['name'], 'rr_eligible', value, 'is not a boolean',
+    eligible, reason = parse_bool(value)
+    if reason:
+        return False, problem(node['name'], 'rr_eligible', value, reason,
                               'set podnet_rr_eligible for %s to true or false.' % node['name'])
+    return eligible, None
 
 
 def _rack_label(rack):

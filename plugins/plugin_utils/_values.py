@@ -2,14 +2,11 @@
 # Copyright (c) 2026 podnet.netmodes maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Parsing and quoting of user-supplied values, shared by the podnet filters."""
+"""Messages about user-supplied values, shared by the planning code. The value rules themselves live in
+module_utils/_rules.py (the rule book), which the modules import too."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
-
-import ipaddress
-
-from ansible.errors import AnsibleFilterError
 
 
 # Inventory variable behind each node/settings key, used in messages so the
@@ -28,6 +25,11 @@ VAR_NAMES = {
     'ipip_mode': 'podnet_ipip_mode',
     'bgp_as': 'podnet_bgp_as',
     'per_rack': 'podnet_bgp_rr_per_rack',
+    'mesh_max_nodes': 'podnet_bgp_mesh_max_nodes',
+    'bgp_password': 'podnet_bgp_password',
+    'pod_mtu': 'podnet_pod_mtu',
+    'route_proto': 'podnet_route_proto',
+    'cni_network': 'podnet_cni_network',
 }
 
 POD_CIDR_FACT_FILE = '/etc/ansible/facts.d/podnet.fact'
@@ -45,56 +47,34 @@ def problem(host, key, value, reason, fix):
     return '%s: %s %s %s. Fix: %s' % (host, VAR_NAMES.get(key, key), quote(value), reason, fix)
 
 
-def raise_problems(filter_name, problems):
+class PodnetProblems(ValueError):
+    """Problems found in the inventory; the filter turns them into one error, the plan into messages."""
+
+    def __init__(self, source, problems):
+        self.problems = list(problems)
+        super(PodnetProblems, self).__init__('%s found %d problem(s):\n- %s'
+                                             % (source, len(self.problems), '\n- '.join(self.problems)))
+
+
+def raise_problems(source, problems):
     if problems:
-        raise AnsibleFilterError('%s found %d problem(s):\n- %s' % (filter_name, len(problems), '\n- '.join(problems)))
+        raise PodnetProblems(source, problems)
+
+
+def parse_bool(value):
+    """(bool, None) or (None, reason); the strings Ansible itself reads as booleans are accepted."""
+    if isinstance(value, bool):
+        return value, None
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in ('yes', 'on', '1', 'true', 't', 'y'):
+        return True, None
+    if text in ('no', 'off', '0', 'false', 'f', 'n'):
+        return False, None
+    return None, 'is not a boolean'
 
 
 def is_unset(value):
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def parse_ipv4_network(value):
-    """Return (IPv4Network, None), or (None, reason) when value is not a plain IPv4 network."""
-    if not isinstance(value, str):
-        return None, 'is not a string in CIDR notation'
-    text = value.strip()
-    if ':' in text:
-        return None, 'is an IPv6 network; podnet only supports IPv4'
-    if '/' not in text:
-        return None, 'has no prefix length (expected CIDR notation like a.b.c.d/len)'
-    try:
-        return ipaddress.IPv4Network(text), None
-    except ValueError as exc:
-        try:
-            containing = ipaddress.IPv4Network(text, strict=False)
-        except ValueError:
-            return None, 'is not a valid IPv4 network (%s)' % exc
-    return None, 'has host bits set (the network itself is %s)' % containing
-
-
-def parse_ipv4_address(value):
-    """Return (IPv4Address, None), or (None, reason)."""
-    if not isinstance(value, str):
-        return None, 'is not a string holding an IPv4 address'
-    text = value.strip()
-    if '/' in text:
-        return None, 'has a prefix length; give the bare address'
-    try:
-        return ipaddress.IPv4Address(text), None
-    except ValueError as exc:
-        return None, 'is not a valid IPv4 address (%s)' % exc
-
-
-def parse_int(value):
-    """Return (int, None), or (None, reason). Digit strings are accepted, as -e passes strings."""
-    if isinstance(value, bool):
-        return None, 'is a boolean, not an integer'
-    if isinstance(value, int):
-        return value, None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip()), None
-    return None, 'is not an integer'
 
 
 def node_prefix_reason(cluster, node_prefix):

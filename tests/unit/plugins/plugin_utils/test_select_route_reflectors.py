@@ -14,12 +14,9 @@ import sys
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.podnet.netmodes.plugins.filter.select_route_reflectors import FilterModule
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import PodnetProblems
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._route_reflectors import select_route_reflectors as select
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._route_reflectors import rendezvous_score
-
-select = FilterModule().filters()['select_route_reflectors']
 
 
 def rack_nodes(layout):
@@ -80,7 +77,7 @@ ERROR_CASES = [
 
 @pytest.mark.parametrize('nodes, per_rack, fragments', ERROR_CASES)
 def test_errors_name_hosts_variable_value_and_fix(nodes, per_rack, fragments):
-    with pytest.raises(AnsibleFilterError) as caught:
+    with pytest.raises(PodnetProblems) as caught:
         select(nodes, per_rack)
     for fragment in fragments:
         assert fragment in str(caught.value)
@@ -134,7 +131,7 @@ def test_choice_is_deterministic_and_order_independent(nodes, per_rack, rnd):
 @given(clusters(), per_racks)
 def test_every_rack_gets_exactly_per_rack_eligible_reflectors(nodes, per_rack):
     if not selectable(nodes, per_rack):
-        with pytest.raises(AnsibleFilterError):
+        with pytest.raises(PodnetProblems):
             select(nodes, per_rack)
         return
     chosen = select(nodes, per_rack)
@@ -177,7 +174,7 @@ def test_losing_a_reflector_replaces_only_that_one(nodes, per_rack, data):
     lost = data.draw(st.sampled_from(chosen))
     remaining = [n for n in nodes if n['name'] != lost]
     if not selectable(remaining, per_rack):
-        with pytest.raises(AnsibleFilterError, match='eligible as route reflector'):
+        with pytest.raises(PodnetProblems, match='eligible as route reflector'):
             select(remaining, per_rack)
         return
     after = select(remaining, per_rack)

@@ -12,11 +12,9 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import PodnetProblems
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._pod_cidr import allocate_pod_cidrs as allocate
 
-from ansible_collections.podnet.netmodes.plugins.filter.pod_cidr_allocation import FilterModule
-
-allocate = FilterModule().filters()['pod_cidr_allocation']
 
 FACT_FILE = '/etc/ansible/facts.d/podnet.fact'
 
@@ -127,7 +125,7 @@ ERROR_CASES = [
 
 @pytest.mark.parametrize('nodes, cluster_cidr, node_prefix, fragments', ERROR_CASES)
 def test_errors_name_host_variable_value_and_fix(nodes, cluster_cidr, node_prefix, fragments):
-    with pytest.raises(AnsibleFilterError) as caught:
+    with pytest.raises(PodnetProblems) as caught:
         allocate(nodes, cluster_cidr, node_prefix)
     for fragment in fragments:
         assert fragment in str(caught.value)
@@ -135,7 +133,7 @@ def test_errors_name_host_variable_value_and_fix(nodes, cluster_cidr, node_prefi
 
 def test_all_problems_are_reported_together():
     nodes = [{'name': 'a', 'pod_cidr': 'nope'}, {'name': 'b', 'recorded_pod_cidr': '10.1.0.0/24'}]
-    with pytest.raises(AnsibleFilterError) as caught:
+    with pytest.raises(PodnetProblems) as caught:
         allocate(nodes, '10.244.0.0/16', 24)
     assert 'found 2 problem(s)' in str(caught.value)
     assert 'a: podnet_pod_cidr' in str(caught.value) and 'b: recorded pod CIDR' in str(caught.value)
@@ -185,7 +183,7 @@ def test_exhaustion_raises_exactly_when_nodes_exceed_pool(pool, node_names):
         assert_disjoint_and_inside(allocation, cluster)
         assert all(ipaddress.IPv4Network(v).prefixlen == node_prefix for v in allocation.values())
     else:
-        with pytest.raises(AnsibleFilterError, match='pool is exhausted'):
+        with pytest.raises(PodnetProblems, match='pool is exhausted'):
             allocate(nodes, str(cluster), node_prefix)
 
 
@@ -196,7 +194,7 @@ def test_suggested_fixes_for_exhaustion_work(pool, node_names):
     nodes = nodes_named(*node_names)
     if fits(cluster, node_prefix, len(nodes)):
         return
-    with pytest.raises(AnsibleFilterError) as caught:
+    with pytest.raises(PodnetProblems) as caught:
         allocate(nodes, str(cluster), node_prefix)
     message = str(caught.value)
     bigger = re.search(r'larger podnet_cluster_cidr \(such as (\S+)\)', message)

@@ -10,9 +10,10 @@ import itertools
 
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.podnet.netmodes.plugins.filter.hostgw_adjacency_errors import FilterModule
-
-adjacency_errors = FilterModule().filters()['hostgw_adjacency_errors']
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._adjacency import (
+    adjacency_problems,
+    hostgw_adjacency_problems as adjacency_errors,
+)
 
 
 def node(name, ip, networks, uplink='ens5'):
@@ -41,7 +42,21 @@ def test_two_segments_name_the_pair_once_with_the_fix():
     assert len(errors) == 1
     assert errors[0].startswith('node1 (10.89.30.11 on ens5, 10.89.30.0/24) cannot reach node2 (10.89.31.11) '
                                 'without a gateway')
-    assert 'one L2 segment' in errors[0] and 'podnet_mode bgp' in errors[0] and 'CrossSubnet' in errors[0]
+    assert 'one L2 segment' in errors[0] and 'Fix:' in errors[0]
+
+
+def test_no_message_points_to_a_feature_that_does_not_exist():
+    nodes = [node('node1', '10.89.30.11', ['10.89.30.0/24']), node('node2', '10.89.31.11', ['10.89.31.0/24'])]
+    for mode in ('hostgw', 'bgp'):
+        for message in adjacency_problems(nodes, mode):
+            assert 'ipip' not in message.lower() and 'CrossSubnet' not in message
+            assert 'podnet_mode bgp' not in message
+
+
+def test_bgp_gives_its_own_reason_for_one_segment():
+    nodes = [node('node1', '10.89.30.11', ['10.89.30.0/24']), node('node2', '10.89.31.11', ['10.89.31.0/24'])]
+    (message,) = adjacency_problems(nodes, 'bgp')
+    assert 'bgp mode' in message and 'direct BGP sessions' in message
 
 
 def test_one_way_reachability_names_the_direction_that_fails():

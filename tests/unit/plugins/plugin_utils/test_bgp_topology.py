@@ -11,13 +11,10 @@ import itertools
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.podnet.netmodes.plugins.filter.bgp_topology import FilterModule
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import PodnetProblems
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._bgp_topology import bgp_topology as topology
 from ansible_collections.podnet.netmodes.plugins.plugin_utils import _bgp_topology
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._route_reflectors import select_route_reflectors
-
-topology = FilterModule().filters()['bgp_topology']
 
 
 def make_nodes(layout):
@@ -168,20 +165,20 @@ ERROR_CASES = [
 
 @pytest.mark.parametrize('config, fragments', ERROR_CASES)
 def test_errors_name_host_and_fix(config, fragments):
-    with pytest.raises(AnsibleFilterError) as caught:
+    with pytest.raises(PodnetProblems) as caught:
         topology(make_nodes([('r1', 3)]), config)
     for fragment in fragments:
         assert fragment in str(caught.value)
 
 
 def test_duplicate_node_names_are_refused():
-    with pytest.raises(AnsibleFilterError, match='appears more than once'):
+    with pytest.raises(PodnetProblems, match='appears more than once'):
         topology([{'name': 'a'}, {'name': 'a'}], {})
 
 
 def test_clashing_cluster_ids_are_refused(monkeypatch):
     monkeypatch.setattr(_bgp_topology, 'cluster_id', lambda rack: '1.2.3.4')
-    with pytest.raises(AnsibleFilterError, match="racks 'r1', 'r2' hash to the same"):
+    with pytest.raises(PodnetProblems, match="racks 'r1', 'r2' hash to the same"):
         topology(make_nodes([('r1', 2), ('r2', 2)]), {'mesh_max_nodes': 0, 'rr_per_rack': 1})
 
 

@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: cluster_plan
+author: podnet.netmodes maintainers (@podnet)
+version_added: "0.2.0"
+short_description: Check the whole podnet inventory and plan every node's part of the pod network
+description:
+  - The one planning step of podnet. Takes the variables and gathered facts of every host of group
+    C(podnet_nodes) and the cluster-wide settings, and returns, for every node, everything the roles hand to the
+    modules - address, uplink, rack, pod subnet, gateway, MTU, and what the mode needs (host-gw peer routes,
+    BGP peers and role).
+  - It is also the one place where the inventory is checked. Every value is judged with the rule book the
+    modules use (C(plugins/module_utils/_rules.py)), so a value a module would refuse is refused here, before
+    any host changes. Problems are returned, not raised; each names the host, the variable, the value and the fix.
+  - "The checks: C(podnet_mode); C(podnet_cluster_cidr) and C(podnet_node_prefix) (default 24, 26 in bgp mode);
+    C(podnet_bridge_name) (bridge, hostgw) as a Linux interface name iproute2's batch input cannot misread (at most
+    15 bytes, no C(/), C(:), C(#), whitespace or quotes); C(podnet_route_proto) (5-255); C(podnet_cni_network)
+    (CNI network name); C(podnet_ipip_mode) is refused
+    unless V(Never), as IPIP is not built yet; in bgp mode C(podnet_bgp_as), C(podnet_bgp_password) (never
+    echoed), C(podnet_bgp_mesh_max_nodes), C(podnet_bgp_rr_per_rack), C(podnet_rr_eligible) and group
+    C(podnet_route_reflectors)."
+  - "Per node: C(podnet_node_ip) is a unique IPv4 address outside the cluster CIDR; C(podnet_uplink) (required
+    in hostgw and bgp) is an interface name; C(podnet_pod_mtu) is 68-65535; C(podnet_pod_cidr) overrides lie in
+    the pool without overlap; C(podnet_pod_gateway) is a host address of the node's pod subnet."
+  - "What the host says about itself must agree (gathered facts): C(podnet_uplink) exists on the host,
+    C(podnet_node_ip) is an address of it (of the host, when no uplink is set), and C(podnet_pod_mtu) is not
+    larger than the uplink's MTU."
+  - Types (booleans, integers) are the roles' argument specs' job; the plan judges values.
+  - In hostgw and bgp mode every node must reach every other node's IP on-link (one L2 segment), because both
+    route a peer's pods via the peer's node IP without a tunnel.
+  - Pod subnets are stable - a node keeps the subnet it recorded in C(/etc/ansible/facts.d/podnet.fact) - and
+    new nodes get the lowest free subnet in name order. Route reflectors are chosen per rack by rendezvous
+    hashing unless group C(podnet_route_reflectors) names them.
+positional: _input, settings, groups, play_hosts
+options:
+  _input:
+    description:
+      - The host variables of every host of group C(podnet_nodes) (C(groups['podnet_nodes'] | map('extract',
+        hostvars))). Read are C(inventory_hostname), C(podnet_node_ip), C(podnet_uplink), C(podnet_rack),
+        C(podnet_pod_cidr), C(podnet_pod_gateway), C(podnet_pod_mtu), C(podnet_rr_eligible), C(ansible_facts)
+        (C(interfaces), the uplink's C(ipv4), C(ipv4_secondaries) and C(mtu), C(all_ipv4_addresses)) and
+        C(ansible_local.podnet.pod_cidr).
+    type: list
+    elements: dict
+    required: true
+  settings:
+    description:
+      - The cluster-wide C(podnet_*) variables as the play sees them, by variable name, for example
+        C(podnet_mode), C(podnet_cluster_cidr), C(podnet_bridge_name), C(podnet_bgp_as). Unknown names are ignored.
+    type: dict
+    required: true
+  groups:
+    description: The inventory groups; only C(podnet_route_reflectors) is read.
+    type: dict
+  play_hosts:
+    description: The hosts of the play (C(ansible_play_hosts_all)); a node of C(podnet_nodes) missing from it is
+      a problem (a C(--limit) run). V(null) skips this check.
+    type: list
+    elements: str
+seealso:
+  - module: podnet.netmodes.ip_routes
+  - module: podnet.netmodes.ip_link
+"""
+
+EXAMPLES = r"""
+- name: Plan the cluster once; run_once sets the fact on every host
+  run_once: true
+  ansible.builtin.set_fact:
+    podnet_plan: >-
+      {{ groups['podnet_nodes'] | map('extract', hostvars)
+         | podnet.netmodes.cluster_plan(settings, groups, ansible_play_hosts_all) }}
+  vars:
+    settings: "{{ dict(names | zip(query('ansible.builtin.vars', *names))) }}"
+    names: "{{ query('ansible.builtin.varnames', '^podnet_') }}"
+
+- name: Stop before any host changes when the inventory has a problem
+  run_once: true
+  ansible.builtin.assert:
+    that: podnet_plan.problems | length == 0
+    fail_msg: "{{ podnet_plan.problems | join('\n') }}"
+
+- name: Route every peer's pod subnet (host-gw)
+  podnet.netmodes.ip_routes:
+    routes: "{{ podnet_plan.nodes[inventory_hostname].hostgw.routes }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The plan.
+  type: dict
+  contains:
+    problems:
+      description: One message per problem (host, variable, value, what is wrong, C(Fix:)). When not empty,
+        C(nodes) is empty.
+      type: list
+      elements: str
+    mode:
+      description: C(podnet_mode).
+      type: str
+    cluster_cidr:
+      description: The pod address pool.
+      type: str
+    node_prefix:
+      description: Prefix length of each node's pod subnet.
+      type: int
+    bgp:
+      description: In bgp mode, the cluster's topology (C(mesh) or C(route-reflectors)), C(as_number),
+        C(route_reflectors) and the number of C(sessions); V(null) in other modes.
+      type: dict
+    nodes:
+      description: Every node's part, by inventory hostname.
+      type: dict
+      contains:
+        name:
+          description: Inventory hostname.
+          type: str
+        node_ip:
+          description: The node's address; peers route its pods via it.
+          type: str
+        uplink:
+          description: The interface holding O(node_ip) (V(null) when not set, possible in bridge mode).
+          type: str
+        rack:
+          description: C(podnet_rack), or an empty string.
+          type: str
+        mtu:
+          description: MTU of the pod interfaces (and the bridge) - C(podnet_pod_mtu), else the uplink's MTU, else 1500.
+          type: int
+        pod_cidr:
+          description: The node's pod subnet.
+          type: str
+        pod_gateway:
+          description: The pod subnet's gateway (C(podnet_pod_gateway), else its first address).
+          type: str
+        pod_prefix:
+          description: Prefix length of the pod subnet.
+          type: int
+        bridge:
+          description: In bridge and hostgw mode, the C(name), C(mtu) and C(addresses) of the pod bridge, as the
+            M(podnet.netmodes.ip_link) module takes them; V(null) otherwise.
+          type: dict
+        hostgw:
+          description:
+            - In hostgw mode, C(peers) (each with C(name), C(node_ip), C(pod_cidr), C(encap) and C(route)) sorted by
+              pod subnet, and C(routes), the peers' routes as the M(podnet.netmodes.ip_routes) module takes them;
+              V(null) otherwise.
+            - C(encap) is the plan's decision how the peer is reached; today always V(none) (a direct route via
+              the peer's node IP). Tunnels will add other values, and the route will follow the decision.
+          type: dict
+        bgp:
+          description: In bgp mode, the node's C(role) (C(mesh), C(rr), C(client)), C(cluster_id) (route
+            reflectors), C(peers) (C(name), C(ip), C(rr_client)) and C(routes) (the blackhole route of its block,
+            for M(podnet.netmodes.ip_routes)); V(null) otherwise.
+          type: dict
+  sample:
+    problems: []
+    mode: hostgw
+    cluster_cidr: 10.244.0.0/16
+    node_prefix: 24
+    bgp: null
+    nodes:
+      node1:
+        name: node1
+        node_ip: 10.89.20.11
+        uplink: ens5
+        rack: r1
+        mtu: 1500
+        pod_cidr: 10.244.0.0/24
+        pod_gateway: 10.244.0.1
+        pod_prefix: 24
+        bridge: {name: cni0, mtu: 1500, addresses: [10.244.0.1/24]}
+        hostgw:
+          peers:
+            - name: node2
+              node_ip: 10.89.20.12
+              pod_cidr: 10.244.1.0/24
+              encap: none
+              route: {dest: 10.244.1.0/24, via: 10.89.20.12, dev: ens5}
+          routes:
+            - {dest: 10.244.1.0/24, via: 10.89.20.12, dev: ens5}
+        bgp: null
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._plan import plan_cluster
+
+
+def cluster_plan(hosts, settings, groups=None, play_hosts=None):
+    try:
+        hosts = list(hosts)
+    except TypeError:
+        raise AnsibleFilterError('cluster_plan: the input must be the list of hostvars of group podnet_nodes')
+    return plan_cluster(hosts, settings, groups, play_hosts)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'cluster_plan': cluster_plan}

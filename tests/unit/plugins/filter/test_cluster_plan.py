@@ -1,0 +1,355 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import ipaddress
+
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from ansible_collections.podnet.netmodes.plugins.filter.cluster_plan import FilterModule
+from ansible_collections.podnet.netmodes.plugins.module_utils import _rules
+
+cluster_plan = FilterModule().filters()['cluster_plan']
+
+SETTINGS = {
+    'podnet_mode': 'hostgw', 'podnet_cluster_cidr': '10.244.0.0/16', 'podnet_bridge_name': 'cni0',
+    'podnet_route_proto': 94, 'podnet_cni_network': 'podnet', 'podnet_masquerade': True,
+    'podnet_hostgw_purge': True, 'podnet_bgp_as': 64512, 'podnet_bgp_mesh_max_nodes': 50,
+    'podnet_bgp_rr_per_rack': 2, 'podnet_bgp_password': '',
+}
+
+
+def host(name, ip, network='10.89.10.0/24', uplink='ens5', mtu=1500, **variables):
+    """The hostvars of one host as Ansible hands them over: inventory variables plus gathered network facts."""
+    net = ipaddress.IPv4Network(network)
+    hostvars = {
+        'inventory_hostname': name, 'podnet_node_ip': ip, 'podnet_uplink': uplink,
+        'ansible_facts': {
+            'interfaces': ['lo', 'ens5', 'eth0'],
+            'all_ipv4_addresses': [ip, '192.168.99.2'],
+            'ens5': {'device': 'ens5', 'mtu': mtu,
+                     'ipv4': {'address': ip, 'network': str(net.network_address), 'prefix': str(net.prefixlen)}},
+            'eth0': {'device': 'eth0', 'mtu': 1500,
+                     'ipv4': {'address': '192.168.99.2', 'network': '192.168.99.0', 'prefix': '24'}},
+        },
+    }
+    hostvars.update(variables)
+    return hostvars
+
+
+def three_hosts(**variables):
+    return [host('node%d' % i, '10.89.10.1%d' % i, **variables) for i in (1, 2, 3)]
+
+
+def plan(hosts=None, **changes):
+    settings = dict(SETTINGS)
+    settings.update(changes)
+    return cluster_plan(three_hosts() if hosts is None else hosts, settings)
+
+
+def only_problem(result):
+    assert len(result['problems']) == 1, result['problems']
+    assert result['nodes'] == {}
+    return result['problems'][0]
+
+
+# ---- what the roles get ---------------------------------------------------------------------------------------
+
+def test_a_hostgw_peer_route_is_ready_for_the_ip_routes_module():
+    node2 = plan()['nodes']['node2']
+    assert node2['hostgw']['routes'] == [
+        {'dest': '10.244.0.0/24', 'via': '10.89.10.11', 'dev': 'ens5'},
+        {'dest': '10.244.2.0/24', 'via': '10.89.10.13', 'dev': 'ens5'},
+    ]
+    assert [peer['encap'] for peer in node2['hostgw']['peers']] == ['none', 'none']
+    assert [peer['route'] for peer in node2['hostgw']['peers']] == node2['hostgw']['routes']
+
+
+def test_every_node_gets_address_uplink_rack_subnet_gateway_and_mtu():
+    node1 = cluster_plan(three_hosts(podnet_rack='r1'), SETTINGS)['nodes']['node1']
+    assert {key: node1[key] for key in ('node_ip', 'uplink', 'rack', 'mtu', 'pod_cidr', 'pod_gateway', 'pod_prefix')} == {
+        'node_ip': '10.89.10.11', 'uplink': 'ens5', 'rack': 'r1', 'mtu': 1500, 'pod_cidr': '10.244.0.0/24',
+        'pod_gateway': '10.244.0.1', 'pod_prefix': 24}
+    assert node1['bridge'] == {'name': 'cni0', 'mtu': 1500, 'addresses': ['10.244.0.1/24']}
+    assert node1['bgp'] is None
+
+
+def test_mtu_follows_the_uplink_unless_the_inventory_sets_a_smaller_one():
+    hosts = [host('node1', '10.89.10.11', mtu=9000), host('node2', '10.89.10.12', mtu=9000, podnet_pod_mtu='8950')]
+    nodes = cluster_plan(hosts, SETTINGS)['nodes']
+    assert (nodes['node1']['mtu'], nodes['node2']['mtu']) == (9000, 8950)
+
+
+def test_bridge_mode_has_no_routes_and_needs_no_uplink():
+    hosts = [host('node1', '10.89.10.11', podnet_uplink=None), host('node2', '10.89.20.12', network='10.89.20.0/24')]
+    result = cluster_plan(hosts, dict(SETTINGS, podnet_mode='bridge'))
+    assert result['problems'] == []
+    assert result['nodes']['node1']['hostgw'] is None and result['nodes']['node1']['uplink'] is None
+    assert result['nodes']['node1']['mtu'] == 1500
+
+
+def test_bgp_mode_plans_blocks_peers_and_the_blackhole_route():
+    result = plan(podnet_mode='bgp')
+    node1 = result['nodes']['node1']
+    assert result['node_prefix'] == 26 and node1['pod_cidr'] == '10.244.0.0/26'
+    assert node1['bridge'] is None and node1['hostgw'] is None
+    assert node1['bgp']['role'] == 'mesh'
+    assert [peer['name'] for peer in node1['bgp']['peers']] == ['node2', 'node3']
+    assert node1['bgp']['routes'] == [{'dest': '10.244.0.0/26', 'type': 'blackhole'}]
+    assert result['bgp']['topology'] == 'mesh' and result['bgp']['sessions'] == 3
+
+
+def test_recorded_subnets_are_kept_and_pins_respected():
+    hosts = three_hosts()
+    hosts[0]['ansible_local'] = {'podnet': {'pod_cidr': '10.244.5.0/24'}}
+    hosts[1]['podnet_pod_cidr'] = '10.244.0.0/24'
+    hosts[2]['podnet_pod_gateway'] = '10.244.1.254'
+    nodes = cluster_plan(hosts, SETTINGS)['nodes']
+    assert [nodes[name]['pod_cidr'] for name in ('node1', 'node2', 'node3')] == [
+        '10.244.5.0/24', '10.244.0.0/24', '10.244.1.0/24']
+    assert nodes['node3']['pod_gateway'] == '10.244.1.254'
+
+
+# ---- the one place where the inventory is checked --------------------------------------------------------------
+
+SETTING_CASES = [
+    pytest.param({'podnet_mode': 'flannel'}, ['podnet_mode', "'flannel'", 'bridge, hostgw, bgp'], id='mode'),
+    pytest.param({'podnet_cluster_cidr': '10.244.0.1/16'}, ['podnet_cluster_cidr', 'host bits'], id='cluster-host-bits'),
+    pytest.param({'podnet_cluster_cidr': '10.244.0.0/33'}, ['podnet_cluster_cidr'], id='cluster-33'),
+    pytest.param({'podnet_cluster_cidr': 'fd00::/48'}, ['podnet_cluster_cidr', 'IPv6'], id='cluster-ipv6'),
+    pytest.param({'podnet_node_prefix': 16}, ['podnet_node_prefix 16', 'longer than the prefix'], id='prefix-16'),
+    pytest.param({'podnet_node_prefix': 31}, ['podnet_node_prefix 31', 'longer than 30'], id='prefix-31'),
+    pytest.param({'podnet_node_prefix': True}, ['podnet_node_prefix True', 'boolean'], id='prefix-bool'),
+    pytest.param({'podnet_bridge_name': 'br:0'}, ['podnet_bridge_name', "'br:0'", 'alias'], id='bridge-colon'),
+    pytest.param({'podnet_bridge_name': 'br#0'}, ['podnet_bridge_name', "'br#0'", '#'], id='bridge-hash'),
+    pytest.param({'podnet_bridge_name': ['a']}, ['podnet_bridge_name', "['a']", 'not a non-empty string'],
+                 id='bridge-list'),
+    pytest.param({'podnet_bridge_name': 'a' * 16}, ['podnet_bridge_name', '16 bytes'], id='bridge-long'),
+    pytest.param({'podnet_bridge_name': u'br' + u'\u00e9' * 7 + u'0'}, ['podnet_bridge_name', 'bytes'],
+                 id='bridge-15-chars-but-more-bytes'),
+    pytest.param({'podnet_bridge_name': 'br 0'}, ['podnet_bridge_name', 'whitespace'], id='bridge-space'),
+    pytest.param({'podnet_bridge_name': '..'}, ['podnet_bridge_name'], id='bridge-dotdot'),
+    pytest.param({'podnet_route_proto': 2}, ['podnet_route_proto 2', 'kernel'], id='proto-kernel'),
+    pytest.param({'podnet_route_proto': 256}, ['podnet_route_proto 256', 'outside'], id='proto-256'),
+    pytest.param({'podnet_cni_network': 'pod net'}, ['podnet_cni_network', 'CNI'], id='cni-space'),
+    pytest.param({'podnet_cni_network': '../x'}, ['podnet_cni_network'], id='cni-path'),
+    pytest.param({'podnet_ipip_mode': 'CrossSubnet'}, ['podnet_ipip_mode', 'does not build yet'], id='ipip'),
+]
+
+
+@pytest.mark.parametrize('changes, fragments', SETTING_CASES)
+def test_setting_problems_name_scope_variable_value_and_fix(changes, fragments):
+    message = only_problem(plan(**changes))
+    assert message.startswith('all hosts in podnet_nodes: ')
+    for fragment in fragments + ['Fix:']:
+        assert fragment in message
+
+
+BGP_CASES = [
+    pytest.param({'podnet_bgp_as': 23456}, ['podnet_bgp_as 23456', 'AS_TRANS'], id='as-trans'),
+    pytest.param({'podnet_bgp_as': 0}, ['podnet_bgp_as 0', 'outside'], id='as-zero'),
+    pytest.param({'podnet_bgp_as': 4294967296}, ['podnet_bgp_as 4294967296'], id='as-too-big'),
+    pytest.param({'podnet_bgp_as': None}, ['podnet_bgp_as None', 'not set'], id='as-missing'),
+    pytest.param({'podnet_bgp_password': 'has"quote'}, ['podnet_bgp_password', 'double quote'], id='pw-quote'),
+    pytest.param({'podnet_bgp_password': 'back\\slash'}, ['podnet_bgp_password', 'backslash'], id='pw-backslash'),
+    pytest.param({'podnet_bgp_password': 'new\nline'}, ['podnet_bgp_password', 'control'], id='pw-newline'),
+    pytest.param({'podnet_bgp_password': 'x' * 81}, ['podnet_bgp_password', '80 bytes'], id='pw-long'),
+    pytest.param({'podnet_bgp_mesh_max_nodes': -1}, ['podnet_bgp_mesh_max_nodes'], id='mesh-negative'),
+    pytest.param({'podnet_bgp_rr_per_rack': 0}, ['podnet_bgp_rr_per_rack 0'], id='rr-zero'),
+]
+
+
+@pytest.mark.parametrize('changes, fragments', BGP_CASES)
+def test_bgp_setting_problems_only_in_bgp_mode(changes, fragments):
+    message = only_problem(plan(podnet_mode='bgp', **changes))
+    for fragment in fragments + ['Fix:']:
+        assert fragment in message
+    assert plan(**changes)['problems'] == []
+
+
+def test_bgp_peers_carry_their_bird_protocol_name():
+    hosts = [host('rack-a.node1', '10.89.10.11'), host('rack-a.node2', '10.89.10.12')]
+    node = cluster_plan(hosts, dict(SETTINGS, podnet_mode='bgp'))['nodes']['rack-a.node1']
+    assert node['bgp']['peers'] == [{'name': 'rack-a.node2', 'ip': '10.89.10.12', 'rr_client': False,
+                                     'protocol': 'peer_rack_a_node2'}]
+
+
+def test_hostnames_that_give_one_bird_protocol_name_are_refused_in_bgp_mode():
+    hosts = [host('node-1', '10.89.10.11'), host('node_1', '10.89.10.12')]
+    message = only_problem(cluster_plan(hosts, dict(SETTINGS, podnet_mode='bgp')))
+    assert message.startswith('node_1: the inventory hostname gives the same BIRD protocol name peer_node_1 as node-1')
+    assert cluster_plan(hosts, SETTINGS)['problems'] == []
+
+
+def test_a_bad_bgp_password_is_never_echoed():
+    message = only_problem(plan(podnet_mode='bgp', podnet_bgp_password='s3cret"'))
+    assert 's3cret' not in message
+
+
+def with_host(index, **changes):
+    hosts = three_hosts()
+    hosts[index].update(changes)
+    return hosts
+
+
+NODE_CASES = [
+    pytest.param(1, {'podnet_node_ip': None}, ['node2: podnet_node_ip None', 'not set'], id='ip-missing'),
+    pytest.param(1, {'podnet_node_ip': '10.89.10.300'}, ['node2: podnet_node_ip', 'not a valid IPv4'], id='ip-bad'),
+    pytest.param(1, {'podnet_uplink': 'ens5:1'}, ['node2: podnet_uplink', "'ens5:1'", 'alias'], id='uplink-alias'),
+    pytest.param(1, {'podnet_uplink': None}, ['node2: podnet_uplink None', 'not set'], id='uplink-missing'),
+    pytest.param(1, {'podnet_pod_mtu': 67}, ['node2: podnet_pod_mtu 67', 'outside 68..65535'], id='mtu-small'),
+    pytest.param(1, {'podnet_pod_mtu': 'big'}, ['node2: podnet_pod_mtu', 'not an integer'], id='mtu-text'),
+    pytest.param(2, {'podnet_pod_cidr': '10.245.0.0/24'}, ['node3: podnet_pod_cidr', 'outside'], id='pin-outside'),
+    pytest.param(2, {'podnet_pod_cidr': '10.244.1.1/24'}, ['node3: podnet_pod_cidr', 'host bits'], id='pin-host-bits'),
+    pytest.param(2, {'podnet_pod_gateway': '10.99.0.1'}, ['node3: podnet_pod_gateway', 'outside the pod subnet'],
+                 id='gateway-outside'),
+    pytest.param(2, {'podnet_pod_gateway': '10.244.2.255'}, ['node3: podnet_pod_gateway', 'broadcast'],
+                 id='gateway-broadcast'),
+    pytest.param(2, {'podnet_pod_gateway': 'gw'}, ['node3: podnet_pod_gateway', 'not a valid IPv4'], id='gateway-bad'),
+]
+
+
+@pytest.mark.parametrize('index, changes, fragments', NODE_CASES)
+def test_node_problems_name_host_variable_value_and_fix(index, changes, fragments):
+    message = only_problem(cluster_plan(with_host(index, **changes), SETTINGS))
+    for fragment in fragments + ['Fix:']:
+        assert fragment in message
+
+
+def test_a_node_ip_given_twice_is_refused():
+    hosts = [host('node1', '10.89.10.11'), host('node2', '10.89.10.11')]
+    message = only_problem(cluster_plan(hosts, SETTINGS))
+    assert message.startswith("node2: podnet_node_ip '10.89.10.11' is also the podnet_node_ip of node1. Fix:")
+
+
+def test_node_ip_inside_the_cluster_cidr_is_refused():
+    hosts = [host('node1', '10.244.200.5', network='10.244.200.0/24'), host('node2', '10.244.200.6',
+                                                                             network='10.244.200.0/24')]
+    problems = cluster_plan(hosts, SETTINGS)['problems']
+    assert any('inside podnet_cluster_cidr' in message for message in problems)
+
+
+# ---- the inventory must agree with what the host says about itself ---------------------------------------------
+
+def test_an_uplink_the_host_does_not_have_is_refused():
+    message = only_problem(cluster_plan(with_host(0, podnet_uplink='ens9'), SETTINGS))
+    assert message.startswith("node1: podnet_uplink 'ens9' is not an interface of node1 (it has ens5, eth0, lo)")
+    assert 'Fix:' in message
+
+
+def test_a_node_ip_on_another_interface_names_that_interface():
+    hosts = three_hosts()
+    hosts[0]['podnet_uplink'] = 'eth0'
+    problems = cluster_plan(hosts, SETTINGS)['problems']
+    assert any("node1: podnet_node_ip '10.89.10.11' is not an address of podnet_uplink eth0" in message
+               and 'Fix: set podnet_uplink for node1 to ens5' in message for message in problems)
+
+
+def test_a_node_ip_the_host_does_not_hold_is_refused_in_bridge_mode_too():
+    hosts = three_hosts()
+    hosts[1]['podnet_uplink'] = None
+    hosts[1]['ansible_facts']['all_ipv4_addresses'] = ['192.168.99.2']
+    message = only_problem(cluster_plan(hosts, dict(SETTINGS, podnet_mode='bridge')))
+    assert message.startswith("node2: podnet_node_ip '10.89.10.12' is not an address of node2")
+
+
+def test_a_pod_mtu_above_the_uplink_mtu_is_refused():
+    message = only_problem(cluster_plan(with_host(2, podnet_pod_mtu=9000), SETTINGS))
+    assert 'node3: podnet_pod_mtu 9000 is larger than the MTU 1500 of podnet_uplink ens5 on node3' in message
+
+
+def test_hosts_without_gathered_facts_are_refused():
+    hosts = three_hosts()
+    del hosts[0]['ansible_facts']
+    message = only_problem(cluster_plan(hosts, SETTINGS))
+    assert message.startswith('node1: no network facts were gathered') and 'Fix:' in message
+
+
+def test_a_partial_run_is_refused():
+    result = cluster_plan(three_hosts(), SETTINGS, {}, ['node1', 'node2'])
+    assert 'node3: podnet plans pod subnets and routes from every node' in only_problem(result)
+
+
+def test_an_empty_group_is_refused():
+    assert 'group podnet_nodes is empty' in only_problem(cluster_plan([], SETTINGS))
+
+
+# ---- one L2 segment without tunnels ----------------------------------------------------------------------------
+
+TWO_RACKS = [host('node1', '10.89.30.11', network='10.89.30.0/24'), host('node2', '10.89.31.11', network='10.89.31.0/24')]
+
+
+@pytest.mark.parametrize('mode', ['hostgw', 'bgp'])
+def test_routed_modes_refuse_peers_on_different_segments(mode):
+    message = only_problem(cluster_plan(TWO_RACKS, dict(SETTINGS, podnet_mode=mode)))
+    assert 'cannot reach node2 (10.89.31.11) without a gateway' in message and 'one L2 segment' in message
+    assert 'ipip' not in message.lower()
+
+
+def test_bridge_mode_does_not_need_one_segment():
+    assert cluster_plan(TWO_RACKS, dict(SETTINGS, podnet_mode='bridge'))['problems'] == []
+
+
+# ---- properties ------------------------------------------------------------------------------------------------
+
+def cluster(count, mode, order):
+    hosts = [host('n%02d' % i, '10.89.0.%d' % (i + 10), network='10.89.0.0/24') for i in range(count)]
+    return cluster_plan([hosts[i] for i in order], dict(SETTINGS, podnet_mode=mode))
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.integers(min_value=1, max_value=12).flatmap(
+    lambda n: st.tuples(st.just(n), st.permutations(range(n)))))
+def test_hostgw_every_node_routes_every_peer_subnet_via_that_peer(case):
+    count, order = case
+    result = cluster(count, 'hostgw', order)
+    assert result['problems'] == []
+    nodes = result['nodes']
+    subnets = [ipaddress.IPv4Network(node['pod_cidr']) for node in nodes.values()]
+    assert all(subnet.subnet_of(ipaddress.IPv4Network('10.244.0.0/16')) for subnet in subnets)
+    assert all(not a.overlaps(b) for i, a in enumerate(subnets) for b in subnets[i + 1:])
+    for name, node in nodes.items():
+        routes = node['hostgw']['routes']
+        assert len(routes) == count - 1
+        for peer in node['hostgw']['peers']:
+            assert peer['route'] == {'dest': nodes[peer['name']]['pod_cidr'], 'via': nodes[peer['name']]['node_ip'],
+                                     'dev': node['uplink']}
+            assert peer['encap'] == 'none'
+        assert ipaddress.IPv4Address(node['pod_gateway']) in ipaddress.IPv4Network(node['pod_cidr'])
+    # The plan does not depend on inventory order.
+    assert result == cluster(count, 'hostgw', range(count))
+
+
+@hsettings(max_examples=30, deadline=None)
+@given(st.integers(min_value=1, max_value=10))
+def test_bgp_peering_is_symmetric(count):
+    nodes = cluster(count, 'bgp', range(count))['nodes']
+    pairs = set((name, peer['name']) for name, node in nodes.items() for peer in node['bgp']['peers'])
+    assert pairs == set((b, a) for a, b in pairs)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=20), st.integers(), st.none(), st.lists(st.text(max_size=3), max_size=2)))
+def test_a_bridge_name_is_refused_exactly_when_the_rule_book_refuses_it(value):
+    problems = plan(podnet_bridge_name=value)['problems']
+    refused = _rules.ifname_problem(value) is not None
+    assert refused == any('podnet_bridge_name' in message for message in problems)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.one_of(st.integers(min_value=-10, max_value=70000), st.text(max_size=6)))
+def test_mtu_and_proto_are_refused_exactly_when_the_rule_book_refuses_them(value):
+    mtu_refused = _rules.mtu_problem(value) is not None
+    problems = cluster_plan(with_host(0, podnet_pod_mtu=value), SETTINGS)['problems']
+    if isinstance(value, str) and not value.strip():
+        return  # unset: the uplink's MTU is used
+    if not mtu_refused and int(value) > 1500:
+        return  # above the uplink's MTU: a facts problem, tested above
+    assert mtu_refused == any('podnet_pod_mtu' in message for message in problems)
+    proto_refused = _rules.route_proto_problem(value) is not None
+    assert proto_refused == bool(plan(podnet_route_proto=value)['problems'])
