@@ -163,3 +163,33 @@ def run_case(module, case):
     assert not commands.pending, 'expected commands the module never ran: %r' % (
         [call['command'] for call in commands.pending],)
     return result
+
+
+# Cases of modules that really write files (boot files, CNI caches) name paths under "@TMP@", a fresh directory.
+
+def with_tmp(value, tmp):
+    """``value`` (a case, or any part of one) with every "@TMP@" replaced by ``tmp``."""
+    if isinstance(value, str):
+        return value.replace('@TMP@', tmp)
+    if isinstance(value, list):
+        return [with_tmp(item, tmp) for item in value]
+    if isinstance(value, dict):
+        return dict((with_tmp(key, tmp), with_tmp(item, tmp)) for key, item in value.items())
+    return value
+
+
+def write_file(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as handle:
+        handle.write(text)
+    os.chmod(path, mode)
+
+
+def assert_files(expected):
+    """Each path holds exactly its text afterwards; a path mapped to None must not exist."""
+    for path, text in (expected or {}).items():
+        if text is None:
+            assert not os.path.exists(path), path
+        else:
+            with open(path) as handle:
+                assert handle.read() == text, path
