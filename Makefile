@@ -7,7 +7,9 @@ VENV := $(CURDIR)/.venv
 PYTHON ?= python3
 MODE ?= bridge
 SCENARIOS ?= bridge hostgw hostgw-not-adjacent bgp-mesh bgp-rr
-APT_PACKAGES := podman runc debootstrap containernetworking-plugins nftables bird2 iperf3 iproute2 iputils-ping python3-venv
+# Host side: podman + debootstrap build the lab, dpkg-dev indexes the lab's package source
+# (dpkg-scanpackages); nftables, bird2 and the CNI plugins serve the kernel tests and `bird -p`.
+APT_PACKAGES := podman runc debootstrap dpkg-dev containernetworking-plugins nftables bird2 iproute2 iputils-ping python3-venv
 COLLECTION_LINK := .collections/ansible_collections/podnet/netmodes
 
 export PATH := $(VENV)/bin:$(PATH)
@@ -41,6 +43,8 @@ link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn ../../.. $(COLLECTION_LINK)
 
+# Bare-host image plus the package source the lab serves to it (.cache/lab-repo); rebuilt only when
+# the package lists in lab/podnet_lab.py change.
 image: system venv
 	$(VENV)/bin/python lab/podnet_lab.py image
 
@@ -57,6 +61,8 @@ test: setup lint sanity unit kernel labtest molecule
 
 lint: venv link
 	ansible-lint --offline --profile production
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 sanity: venv link
 	tests/sanity.sh

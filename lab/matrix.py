@@ -1,4 +1,8 @@
 #!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Print who reaches whom in a lab: every pod pings every pod, shown as a matrix of RTTs.
 
 Usage: matrix.py -i INVENTORY

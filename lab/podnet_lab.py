@@ -1,8 +1,17 @@
 #!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Podman lab harness: turn a lab inventory into containers (bare hosts) and networks (racks).
 
 The inventory's ``all.vars.podnet_lab`` block names the lab, its racks and an optional router;
 hosts come from the inventory itself (``podnet_node_ip``, ``podnet_rack``, ``podnet_uplink``).
+
+Hosts come as bare as a fresh Debian server: the image holds no package a role installs. The lab
+serves those packages (and their dependencies) from a local repository, fetched once into
+``.cache/lab-repo`` and bind-mounted read-only into every host as its only apt source, so the
+first converge runs the same apt steps as on a real rack while no host reaches outside the lab.
 
     podnet_lab.py image [--rebuild]
     podnet_lab.py up -i INVENTORY
@@ -12,6 +21,8 @@ hosts come from the inventory itself (``podnet_node_ip``, ``podnet_rack``, ``pod
 import argparse
 import dataclasses
 import fcntl
+import glob
+import hashlib
 import ipaddress
 import json
 import os
@@ -25,11 +36,24 @@ import time
 import yaml
 
 IMAGE = "localhost/podnet-lab:bookworm"
+SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
+# What a fresh Debian server has that Ansible and the verify steps rely on: systemd as PID 1,
+# python3 and python3-apt (standard installs have both, via apt-listchanges), and the
+# priority-important iproute2, procps (sysctl) and iputils-ping (the verify steps ping).
+# Nothing a role installs may be here, or the lab hides first-converge bugs.
 IMAGE_PACKAGES = [
-    "systemd", "systemd-sysv", "dbus", "python3", "python3-apt", "iproute2", "nftables",
-    "bird2", "containernetworking-plugins", "iputils-ping", "procps", "iperf3", "tcpdump",
+    "systemd", "systemd-sysv", "dbus", "python3", "python3-apt", "iproute2", "procps", "iputils-ping",
 ]
+# What the roles install (roles/common podnet_packages, roles/bgp bird2): served by the lab's
+# package source with every dependency the image lacks, recommends included as apt installs them.
+REPO_PACKAGES = ["bird2", "containernetworking-plugins", "iproute2", "nftables"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE_DIR = os.environ.get("PODNET_LAB_CACHE", os.path.join(ROOT, ".cache"))
+REPO_MOUNT = "/srv/podnet-lab-repo"
+REPO_SOURCE = f"deb [trusted=yes] file:{REPO_MOUNT} ./\n"
+KEY_LABEL = "podnet.lab.key"
+KEY_FILE = "podnet-lab.key"
 # Units that only make sense on real hardware/consoles; masked so a fresh container boots clean.
 MASKED_UNITS = [
     "systemd-networkd-wait-online.service", "getty@tty1.service", "console-getty.service",
@@ -287,7 +311,7 @@ def create_network(lab, rack):
 def run_container(name, hostname, attachments, extra=()):
     """attachments: (network, interface, ip) triples, attached in order."""
     args = ["run", "-d", "--name", name, "--hostname", hostname, "--privileged",
-            "--systemd=always", *RUN_LIMITS, *extra]
+            "--systemd=always", *RUN_LIMITS, "--volume", f"{repo_dir()}:{REPO_MOUNT}:ro", *extra]
     for network, ifname, ip in attachments:
         args += ["--network", f"{network}:interface_name={ifname},ip={ip}"]
     podman(*args, IMAGE, "/sbin/init")
@@ -342,6 +366,9 @@ def uplink_addresses(container):
 def cmd_up(lab):
     if not image_exists():
         raise LabError(f"image {IMAGE} is missing: run '{sys.argv[0]} image' first")
+    if not repo_ready(image_key()):
+        raise LabError(f"the package source of {IMAGE} is missing or stale in {repo_dir()}: "
+                       f"run '{sys.argv[0]} image' first")
     remove_lab(lab)
     clashes = foreign_collisions(lab, podman_networks())
     if clashes:
@@ -382,7 +409,35 @@ def cmd_status(lab):
         print(f"{name}: {system_state(name)} {format_addresses(uplink_addresses(name))}")
 
 
-# ---------------------------------------------------------------- base image
+# ---------------------------------------------------------------- base image and package source
+
+def lab_key():
+    """Changes whenever what the image holds or what the package source serves would change."""
+    spec = {"suite": SUITE, "mirror": DEBIAN_MIRROR, "image": sorted(IMAGE_PACKAGES),
+            "repo": sorted(REPO_PACKAGES), "masked": sorted(MASKED_UNITS), "mount": REPO_MOUNT,
+            "lists": "filled"}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def repo_dir():
+    return os.path.join(CACHE_DIR, "lab-repo")
+
+
+def repo_ready(key):
+    try:
+        with open(os.path.join(repo_dir(), KEY_FILE), encoding="ascii") as handle:
+            recorded = handle.read().strip()
+    except OSError:
+        return False
+    return bool(key) and recorded == key and os.path.isfile(os.path.join(repo_dir(), "Packages"))
+
+
+def image_key(image=IMAGE):
+    result = podman("image", "inspect", "--format", "{{index .Labels \"" + KEY_LABEL + "\"}}", image,
+                    check=False)
+    key = (result.stdout or "").strip() if result.returncode == 0 else ""
+    return "" if key == "<no value>" else key
+
 
 def prepare_rootfs(root):
     """Make a debootstrapped tree boot like a fresh host inside a container."""
@@ -393,35 +448,121 @@ def prepare_rootfs(root):
         if os.path.lexists(link):
             os.remove(link)
         os.symlink("/dev/null", link)
-    # The roles decide when BIRD runs; a fresh host must not run it.
-    for wants in ("multi-user.target.wants", "default.target.wants"):
-        link = os.path.join(root, "etc/systemd/system", wants, "bird.service")
-        if os.path.lexists(link):
-            os.remove(link)
-    cni_conf = os.path.join(root, "etc/cni/net.d")
-    if os.path.isdir(cni_conf):
-        for entry in os.listdir(cni_conf):
-            os.remove(os.path.join(cni_conf, entry))
-    for path in ("etc/hostname", "var/cache/apt/archives"):
-        full = os.path.join(root, path)
-        if os.path.isfile(full):
-            os.remove(full)
-        elif os.path.isdir(full):
-            for entry in os.listdir(full):
-                if entry.endswith(".deb"):
-                    os.remove(os.path.join(full, entry))
+    hostname = os.path.join(root, "etc/hostname")
+    if os.path.isfile(hostname):
+        os.remove(hostname)
+    # The lab's repository is the only package source: racks are --internal, no route leads out.
+    with open(os.path.join(root, "etc/apt/sources.list"), "w", encoding="ascii") as handle:
+        handle.write(REPO_SOURCE)
+    for pattern in ("etc/apt/sources.list.d/*", "var/lib/apt/lists/*_*", "var/cache/apt/archives/*.deb",
+                    "var/cache/apt/*.bin"):
+        for path in glob.glob(os.path.join(root, pattern)):
+            os.remove(path)
 
 
 def debootstrap(root):
+    os.makedirs(os.path.join(CACHE_DIR, "debootstrap"), exist_ok=True)
     cmd = ["debootstrap", "--variant=minbase", "--include=" + ",".join(IMAGE_PACKAGES),
-           "bookworm", root, DEBIAN_MIRROR]
+           "--cache-dir=" + os.path.join(CACHE_DIR, "debootstrap"), SUITE, root, DEBIAN_MIRROR]
     if subprocess.run(cmd, check=False).returncode != 0:
         raise LabError("debootstrap failed (see its output above)")
 
 
-def import_rootfs(root, image=IMAGE):
+def apt_options(work, status):
+    """apt-get options that resolve against the image's dpkg status, with private lists and cache."""
+    options = {
+        "Dir::State::status": status,
+        "Dir::State": os.path.join(work, "state"),
+        "Dir::State::Lists": os.path.join(work, "lists"),
+        "Dir::Cache": os.path.join(work, "cache"),
+        "Dir::Cache::archives": os.path.join(work, "archives"),
+        "Dir::Etc::sourcelist": os.path.join(work, "sources.list"),
+        "Dir::Etc::sourceparts": os.path.join(work, "empty"),
+        "Dir::Etc::preferences": os.path.join(work, "empty", "preferences"),
+        "Dir::Etc::preferencesparts": os.path.join(work, "empty"),
+        "Dir::Cache::pkgcache": "",
+        "Dir::Cache::srcpkgcache": "",
+        "APT::Architecture": subprocess.run(["dpkg", "--print-architecture"], capture_output=True,
+                                            text=True, check=True).stdout.strip(),
+    }
+    return [arg for name, value in options.items() for arg in ("-o", f"{name}={value}")]
+
+
+def fetch_repo(status, key):
+    """Download REPO_PACKAGES plus what they need beyond the image into a flat, indexed repository."""
+    started = time.monotonic()
+    work = os.path.join(CACHE_DIR, "lab-apt")
+    for sub in ("state", "lists/partial", "cache", "empty"):
+        os.makedirs(os.path.join(work, sub), exist_ok=True)
+    archives = os.path.join(work, "archives")
+    shutil.rmtree(archives, ignore_errors=True)
+    os.makedirs(os.path.join(archives, "partial"))
+    with open(os.path.join(work, "sources.list"), "w", encoding="ascii") as handle:
+        handle.write(f"deb {DEBIAN_MIRROR} {SUITE} main\n")
+    options = apt_options(work, status)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
+    for args in (["update", "-qq"], ["install", "-qq", "-y", "--download-only", *REPO_PACKAGES]):
+        if subprocess.run(["apt-get", *options, *args], check=False, env=env).returncode != 0:
+            raise LabError(f"apt-get {args[0]} for the lab's package source failed (see above)")
+    debs = sorted(glob.glob(os.path.join(archives, "*.deb")))
+    if not debs:
+        raise LabError("apt-get downloaded no packages for the lab's package source")
+    target = repo_dir()
+    staging = target + ".new"
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(staging)
+    for deb in debs:
+        shutil.move(deb, staging)
+    index = subprocess.run(["dpkg-scanpackages", "--multiversion", "."], cwd=staging, capture_output=True,
+                           text=True, check=False)
+    if index.returncode != 0:
+        raise LabError(f"dpkg-scanpackages failed: {index.stderr.strip()}")
+    with open(os.path.join(staging, "Packages"), "w", encoding="utf-8") as handle:
+        handle.write(index.stdout)
+    with open(os.path.join(staging, KEY_FILE), "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    for path in [staging, *glob.glob(os.path.join(staging, "*"))]:
+        os.chmod(path, 0o755 if os.path.isdir(path) else 0o644)
+    shutil.rmtree(target, ignore_errors=True)
+    os.rename(staging, target)
+    size = sum(os.path.getsize(deb) for deb in glob.glob(os.path.join(target, "*.deb")))
+    print(f"{target}: {len(debs)} packages, {size / 1e6:.1f} MB, fetched in {time.monotonic() - started:.0f}s")
+
+
+def image_status(image=IMAGE):
+    """Copy the image's dpkg status out, to refetch the package source without rebuilding the image."""
+    handle, path = tempfile.mkstemp(prefix="podnet-lab-status-", dir="/var/tmp")
+    os.close(handle)
+    container = podman("create", image, "/bin/true").stdout.strip()
+    try:
+        podman("cp", f"{container}:/var/lib/dpkg/status", path)
+    finally:
+        podman("rm", "--force", container, check=False)
+    return path
+
+
+def fill_package_lists(root):
+    """Leave the package lists as a freshly installed server has them: read from its package source.
+
+    apt links the list of a file: source to the source's own index, so inside a host the list
+    follows the read-only mount of the lab repository.
+    """
+    mount = os.path.join(root, REPO_MOUNT.lstrip("/"))
+    os.makedirs(mount, exist_ok=True)
+    shutil.copy(os.path.join(repo_dir(), "Packages"), mount)
+    try:
+        result = subprocess.run(["chroot", root, "apt-get", "update", "-qq"], capture_output=True, text=True,
+                                check=False, env={**os.environ, "LC_ALL": "C"})
+    finally:
+        os.remove(os.path.join(mount, "Packages"))
+    if result.returncode != 0:
+        raise LabError(f"apt-get update inside the image failed: {result.stderr.strip()}")
+
+
+def import_rootfs(root, key, image=IMAGE):
     tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
-    podman("import", "--change", "CMD=/sbin/init", "-", image, stdin=tar.stdout)
+    podman("import", "--change", "CMD=/sbin/init", "--change", f"LABEL {KEY_LABEL}={key}", "-", image,
+           stdin=tar.stdout)
     tar.stdout.close()
     if tar.wait() != 0:
         raise LabError("tar of the rootfs failed")
@@ -431,15 +572,28 @@ def cmd_image(rebuild=False):
     # Several helpers or CI jobs may ask for the image at once; build it only once.
     with open("/var/tmp/podnet-lab-image.lock", "w", encoding="ascii") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if image_exists() and not rebuild:
-            print(f"{IMAGE}: present")
+        key = lab_key()
+        image_current = image_exists() and image_key() == key
+        if image_current and repo_ready(key) and not rebuild:
+            print(f"{IMAGE}: present, package source {repo_dir()} ready")
+            return
+        if image_current and not rebuild:
+            status = image_status()
+            try:
+                fetch_repo(status, key)
+            finally:
+                os.remove(status)
             return
         started = time.monotonic()
         root = tempfile.mkdtemp(prefix="podnet-lab-rootfs-", dir="/var/tmp")
         try:
             debootstrap(root)
+            print(f"{IMAGE}: debootstrap done in {time.monotonic() - started:.0f}s")
+            if rebuild or not repo_ready(key):
+                fetch_repo(os.path.join(root, "var/lib/dpkg/status"), key)
             prepare_rootfs(root)
-            import_rootfs(root)
+            fill_package_lists(root)
+            import_rootfs(root, key)
         finally:
             shutil.rmtree(root, ignore_errors=True)
         print(f"{IMAGE}: built in {time.monotonic() - started:.0f}s")
@@ -448,8 +602,8 @@ def cmd_image(rebuild=False):
 def build_parser():
     parser = argparse.ArgumentParser(description="Podman lab: containers as hosts, networks as racks.")
     sub = parser.add_subparsers(dest="command", required=True)
-    image = sub.add_parser("image", help=f"build {IMAGE} if absent")
-    image.add_argument("--rebuild", action="store_true", help="build even if the image exists")
+    image = sub.add_parser("image", help=f"build {IMAGE} and its package source if absent or stale")
+    image.add_argument("--rebuild", action="store_true", help="build and fetch even if both are current")
     for name, text in (("up", "(re)create the lab"), ("down", "remove the lab"),
                        ("status", "show the lab's containers")):
         cmd = sub.add_parser(name, help=text)

@@ -1,4 +1,8 @@
 #!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """One TCP exchange between lab hosts or pods, reported as JSON: who connected, from which address.
 
 serve:   accept --count connections on ADDRESS:PORT, answer each, print {"peers": [<source address seen>, ...]}.

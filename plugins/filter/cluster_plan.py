@@ -34,7 +34,9 @@ description:
     larger than the uplink's MTU."
   - Types (booleans, integers) are the roles' argument specs' job; the plan judges values.
   - In hostgw and bgp mode every node must reach every other node's IP on-link (one L2 segment), because both
-    route a peer's pods via the peer's node IP without a tunnel.
+    route a peer's pods via the peer's node IP without a tunnel. Each pair that is not adjacent gets one problem;
+    beyond 200 one-way failures the nodes are named by segment instead (one problem per set of uplink networks, at
+    most 20, with examples), so a large inventory across racks gives a short list rather than one line per pair.
   - Pod subnets are stable - a node keeps the subnet it recorded in C(/etc/ansible/facts.d/podnet.fact) - and
     new nodes get the lowest free subnet in name order. Route reflectors are chosen per rack by rendezvous
     hashing unless group C(podnet_route_reflectors) names them.

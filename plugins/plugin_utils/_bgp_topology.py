@@ -93,11 +93,14 @@ def _reflector_peers(names, racks, reflectors):
             if first != second:
                 peers[first][second] = False
     reflector_set = set(reflectors)
+    by_rack = {}
+    for name in reflectors:
+        by_rack.setdefault(racks[name], []).append(name)
     for client in names:
         if client in reflector_set:
             continue
         # A rack without reflectors only happens with an explicit group; its clients use every reflector.
-        own = [name for name in reflectors if racks[name] == racks[client]] or reflectors
+        own = by_rack.get(racks[client]) or reflectors
         for reflector in own:
             peers[client][reflector] = False
             peers[reflector][client] = True

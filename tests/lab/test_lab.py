@@ -1,5 +1,10 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab harness: inventory parsing (pure) and a real two-rack lab in podman (marker `lab`)."""
 import copy
+import glob
 import importlib.util
 import ipaddress
 import json
@@ -171,6 +176,72 @@ def test_cli_reports_a_bad_inventory_without_traceback(tmp_path, capsys):
     assert "cannot read inventory" in capsys.readouterr().err
 
 
+# ---------------------------------------------------------------- bare hosts and their package source
+
+def role_apt_packages():
+    """Every package an ansible.builtin.apt task of a role installs ({{ podnet_packages }} resolved)."""
+    with open(os.path.join(ROOT, "roles", "common", "defaults", "main.yml"), encoding="utf-8") as handle:
+        defaults = yaml.safe_load(handle)
+    packages = set()
+    for path in glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "*.yml")):
+        with open(path, encoding="utf-8") as handle:
+            tasks = yaml.safe_load(handle) or []
+        stack = list(tasks)
+        while stack:
+            task = stack.pop()
+            stack += task.get("block", []) + task.get("rescue", []) + task.get("always", [])
+            apt = task.get("ansible.builtin.apt") or task.get("apt")
+            if not apt:
+                continue
+            names = apt["name"] if isinstance(apt, dict) else apt
+            if names == "{{ podnet_packages }}":
+                names = defaults["podnet_packages"]
+            packages.update([names] if isinstance(names, str) else names)
+    return packages
+
+
+def test_every_package_a_role_installs_is_served_by_the_lab():
+    packages = role_apt_packages()
+    assert {"bird2", "nftables", "containernetworking-plugins"} <= packages
+    assert packages <= set(lab_mod.REPO_PACKAGES) | set(lab_mod.IMAGE_PACKAGES), packages
+
+
+def test_the_image_holds_nothing_a_role_installs_beyond_a_fresh_server():
+    # iproute2 is priority "important": every fresh Debian server has it, the roles only make sure.
+    assert role_apt_packages() & set(lab_mod.IMAGE_PACKAGES) == {"iproute2"}
+
+
+def test_the_lab_key_follows_the_package_lists(monkeypatch):
+    key = lab_mod.lab_key()
+    assert key == lab_mod.lab_key()
+    monkeypatch.setattr(lab_mod, "REPO_PACKAGES", [*lab_mod.REPO_PACKAGES, "frr"])
+    assert lab_mod.lab_key() != key
+    monkeypatch.undo()
+    monkeypatch.setattr(lab_mod, "IMAGE_PACKAGES", [*lab_mod.IMAGE_PACKAGES, "nftables"])
+    assert lab_mod.lab_key() != key
+
+
+def test_prepared_rootfs_has_the_lab_repository_as_only_package_source(tmp_path):
+    root = tmp_path
+    for directory in ("etc/apt/sources.list.d", "etc/systemd/system", "var/lib/apt/lists/partial",
+                      "var/cache/apt/archives"):
+        (root / directory).mkdir(parents=True)
+    (root / "etc/apt/sources.list").write_text("deb http://deb.debian.org/debian bookworm main\n")
+    (root / "etc/apt/sources.list.d/extra.list").write_text("deb http://example.invalid/ x main\n")
+    (root / "var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease").write_text("x")
+    (root / "var/cache/apt/archives/bird2_2.0.12-7_amd64.deb").write_text("x")
+    (root / "etc/hostname").write_text("builder\n")
+    lab_mod.prepare_rootfs(str(root))
+    assert (root / "etc/apt/sources.list").read_text() == f"deb [trusted=yes] file:{lab_mod.REPO_MOUNT} ./\n"
+    assert list((root / "etc/apt/sources.list.d").iterdir()) == []
+    assert [p.name for p in (root / "var/lib/apt/lists").iterdir()] == ["partial"]
+    assert list((root / "var/cache/apt/archives").iterdir()) == []
+    assert not (root / "etc/hostname").exists()
+    assert (root / "etc/machine-id").read_text() == ""
+    for unit in lab_mod.MASKED_UNITS:
+        assert os.readlink(root / "etc/systemd/system" / unit) == "/dev/null"
+
+
 # ---------------------------------------------------------------- a real lab in podman
 
 needs_podman = pytest.mark.skipif(shutil.which("podman") is None or os.geteuid() != 0,
@@ -255,15 +326,37 @@ class TestLiveLab:
         forwarding = podman_exec(parsed.router_container, "sysctl", "-n", "net.ipv4.ip_forward").stdout
         assert forwarding.strip() == "1"
 
-    def test_systemd_runs_and_bird_is_off(self, lab):
+    def test_systemd_runs(self, lab):
         parsed, _ = lab
         for name in parsed.containers():
             state = podman_exec(name, "systemctl", "is-system-running", check=False).stdout.strip()
             assert state in ("running", "degraded"), (name, state)
             pid1 = podman_exec(name, "cat", "/proc/1/comm").stdout.strip()
             assert pid1 == "systemd"
-            bird = podman_exec(name, "systemctl", "is-active", "bird", check=False).stdout.strip()
-            assert bird == "inactive", (name, bird)
+
+    def test_hosts_come_without_what_the_roles_install(self, lab):
+        parsed, _ = lab
+        for name in parsed.containers():
+            for package in ("bird2", "nftables", "containernetworking-plugins"):
+                status = podman_exec(name, "dpkg-query", "-W", "-f", "${db:Status-Status}", package,
+                                     check=False).stdout.strip()
+                assert status in ("", "not-installed"), (name, package, status)
+            assert podman_exec(name, "sh", "-c", "command -v nft birdc", check=False).returncode != 0
+
+    def test_the_lab_repository_is_the_only_package_source_and_read_only(self, lab):
+        parsed, _ = lab
+        for name in parsed.containers():
+            sources = podman_exec(name, "sh", "-c", "cat /etc/apt/sources.list /etc/apt/sources.list.d/* "
+                                  "2>/dev/null", check=False).stdout
+            assert sources == lab_mod.REPO_SOURCE, (name, sources)
+            touch = podman_exec(name, "touch", f"{lab_mod.REPO_MOUNT}/written-by-a-host", check=False)
+            assert touch.returncode != 0 and "Read-only file system" in touch.stderr, (name, touch.stderr)
+
+    def test_package_lists_are_filled_as_on_a_freshly_installed_server(self, lab):
+        # ansible.builtin.apt (with python3-apt present) installs from the lists it finds, without
+        # an update: the lists must know the roles' packages from the start.
+        policy = podman_exec("podnet-labtest-node1", "apt-cache", "policy", *sorted(lab_mod.REPO_PACKAGES)).stdout
+        assert "Candidate: (none)" not in policy and policy.count("Candidate: ") == len(lab_mod.REPO_PACKAGES)
 
     def test_no_default_route_anywhere(self, lab):
         parsed, _ = lab
@@ -316,6 +409,30 @@ class TestLiveLab:
         assert result.returncode == 1
         assert "overlaps podman network podnet-labtest-r1" in result.stderr
         assert lab_leftovers(lab_mod.load_lab(str(path))) == set()
+
+
+    def test_the_roles_packages_install_from_the_lab_repository(self, lab):
+        # What the first converge does on a fresh Debian host: apt installs from the lists it has;
+        # Debian's bird2 postinst then starts BIRD with its default config.
+        node = "podnet-labtest-node3"
+        install = podman_exec(node, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq",
+                              *sorted(lab_mod.REPO_PACKAGES))
+        assert "Err:" not in install.stdout, install.stdout
+        assert podman_exec(node, "systemctl", "is-active", "bird").stdout.strip() == "active"
+        assert "protocol kernel" in podman_exec(node, "cat", "/etc/bird/bird.conf").stdout
+        for tool in ("nft", "birdc", "/usr/lib/cni/bridge", "/usr/lib/cni/ptp", "/usr/lib/cni/host-local"):
+            podman_exec(node, "sh", "-c", f"command -v {tool}")
+
+    def test_birdc_accepts_a_config_that_drops_debians_default_protocols(self, lab):
+        # What the bgp role's "Reconfigure BIRD" handler meets after apt started BIRD: either answer
+        # below means BIRD accepted the new config (roles/bgp/handlers/main.yml).
+        node = "podnet-labtest-node3"
+        if podman_exec(node, "systemctl", "is-active", "bird", check=False).stdout.strip() != "active":
+            pytest.skip("BIRD was not installed by the previous test")
+        podman_exec(node, "sh", "-c", "printf 'router id 10.89.250.12;\\nprotocol device {}\\n' "
+                    "> /etc/bird/bird.conf")
+        answer = podman_exec(node, "birdc", "configure").stdout.splitlines()
+        assert answer[-1] in ("Reconfigured", "Reconfiguration in progress"), answer
 
 
 @needs_podman

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Stand-in for the pip bootstrap script ansible-test downloads from a host this machine cannot reach.
 
 ansible-test runs the script with pip-install arguments inside a fresh venv. We bootstrap pip from the

@@ -353,3 +353,40 @@ def test_mtu_and_proto_are_refused_exactly_when_the_rule_book_refuses_them(value
     assert mtu_refused == any('podnet_pod_mtu' in message for message in problems)
     proto_refused = _rules.route_proto_problem(value) is not None
     assert proto_refused == bool(plan(podnet_route_proto=value)['problems'])
+
+
+def reference_hostgw_part(nodes, name):
+    """Each node's peers built one by one and sorted, as the plan did before it shared entries between nodes."""
+    own = nodes[name]
+    peers = [{'name': other['name'], 'node_ip': other['node_ip'], 'pod_cidr': other['pod_cidr'], 'encap': 'none',
+              'route': {'dest': other['pod_cidr'], 'via': other['node_ip'], 'dev': own['uplink']}}
+             for other in nodes.values() if other['name'] != name]
+    peers.sort(key=lambda peer: peer['route']['dest'])
+    return {'peers': peers, 'routes': [peer['route'] for peer in peers]}
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(['ens5', 'ens6', 'bond0']), min_size=1, max_size=14), st.randoms(use_true_random=False))
+def test_hostgw_shared_peer_entries_equal_peers_built_for_each_node(uplinks, rnd):
+    hosts = []
+    for index, uplink in enumerate(uplinks):
+        hostvars = host('n%02d' % index, '10.89.0.%d' % (index + 10), network='10.89.0.0/24')
+        facts = hostvars['ansible_facts']
+        facts[uplink] = dict(facts.pop('ens5'), device=uplink)
+        facts['interfaces'] = ['lo', uplink, 'eth0']
+        hostvars['podnet_uplink'] = uplink
+        hosts.append(hostvars)
+    rnd.shuffle(hosts)
+    nodes = cluster_plan(hosts, SETTINGS)['nodes']
+    assert len(nodes) == len(uplinks)
+    for name, node in nodes.items():
+        assert node['hostgw'] == reference_hostgw_part(nodes, name)
+
+
+def test_a_big_inventory_across_segments_is_refused_with_a_bounded_number_of_messages():
+    hosts = [host('r%dn%02d' % (rack, slot), '10.89.%d.%d' % (rack, slot + 10), network='10.89.%d.0/24' % rack)
+             for rack in range(4) for slot in range(40)]
+    problems = cluster_plan(hosts, SETTINGS)['problems']
+    assert len(problems) == 5
+    assert problems[0].startswith('all hosts in podnet_nodes: 160 of 160 nodes cannot reach every peer')
+    assert all('Fix:' in message for message in problems)

@@ -12,6 +12,8 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from ansible_collections.podnet.netmodes.plugins.module_utils import _rules
+from ansible_collections.podnet.netmodes.plugins.plugin_utils import _pod_cidr, _values
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import PodnetProblems
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._pod_cidr import allocate_pod_cidrs as allocate
 
@@ -261,3 +263,115 @@ def test_removing_nodes_never_renumbers_the_rest(pool, node_names, data):
     kept = data.draw(st.lists(st.sampled_from(node_names), unique=True)) if node_names else []
     after = allocate(with_recorded(nodes_named(*kept), before), str(cluster), node_prefix)
     assert after == dict((name, before[name]) for name in kept)
+
+
+# ---- the indexed overlap checks give what a walk over every pair gives ----------------------------------------
+
+def reference_check_overrides(nodes, cluster, node_prefix=None):
+    """check_overrides as a walk over every pair of overrides: the reference for the indexed version."""
+    usable = {}
+    problems = []
+    example = _pod_cidr.example_subnet(cluster, node_prefix,
+                                       [_rules.parse_ipv4_network(node.get('pod_cidr'))[0] for node in nodes])
+    for node in nodes:
+        name, value = node['name'], node.get('pod_cidr')
+        if _values.is_unset(value):
+            continue
+        network, reason = _rules.parse_ipv4_network(value)
+        if network is None:
+            problems.append(_values.problem(name, 'pod_cidr', value, reason, _pod_cidr._override_fix(name, example)))
+        elif network.prefixlen > 30:
+            problems.append(_values.problem(name, 'pod_cidr', value, 'is too small to hold a gateway and pods',
+                                            _pod_cidr._override_fix(name, example)))
+        elif cluster is not None and not network.subnet_of(cluster):
+            problems.append(_values.problem(
+                name, 'pod_cidr', value, 'is outside podnet_cluster_cidr %s' % cluster,
+                'choose a podnet_pod_cidr for %s inside %s (such as %s), or remove it to let podnet allocate one.'
+                % (name, cluster, example)))
+        else:
+            for other, other_network in usable.items():
+                if network.overlaps(other_network):
+                    problems.append(_values.problem(
+                        name, 'pod_cidr', value, 'overlaps podnet_pod_cidr %s of %s' % (other_network, other),
+                        'give %s and %s podnet_pod_cidr values that do not overlap, or remove one of them to '
+                        'let podnet allocate it.' % (name, other)))
+            usable[name] = network
+    return usable, problems
+
+
+def reference_first_overlap(network, named_networks):
+    for name, other in named_networks.items():
+        if network.overlaps(other):
+            return name, other
+    return None
+
+
+def reference_check_recorded(nodes, cluster, node_prefix, overrides):
+    kept = {}
+    problems = []
+    for node in sorted(nodes, key=lambda n: n['name']):
+        name, value = node['name'], node.get('recorded_pod_cidr')
+        if _values.is_unset(value) or not _values.is_unset(node.get('pod_cidr')):
+            continue
+        network, reason = _rules.parse_ipv4_network(value)
+        if network is None:
+            problems.append(_pod_cidr._recorded_problem(name, value, reason))
+            continue
+        if not network.subnet_of(cluster):
+            problems.append(_pod_cidr._recorded_problem(name, value, 'is no longer inside podnet_cluster_cidr %s'
+                                                        % cluster))
+            continue
+        if network.prefixlen != node_prefix:
+            problems.append(_pod_cidr._recorded_problem(
+                name, value, 'is a /%d but podnet_node_prefix is now %d' % (network.prefixlen, node_prefix)))
+            continue
+        clash = reference_first_overlap(network, overrides) or reference_first_overlap(network, kept)
+        if clash is None:
+            kept[name] = network
+        elif clash[0] in overrides:
+            other = clash[0]
+            problems.append(_values.problem(
+                other, 'pod_cidr', str(overrides[other]),
+                'overlaps %s, which %s recorded at its last run and still uses' % (network, name),
+                'choose a podnet_pod_cidr for %s that does not overlap %s, or remove %s on %s so that it gets '
+                'a new subnet.' % (other, network, FACT_FILE, name)))
+        else:
+            problems.append(_pod_cidr._recorded_problem(name, value, 'is also recorded by %s' % clash[0]))
+    return kept, problems
+
+
+# Blocks of many sizes in a small corner of the pool, so that holders, held blocks and equal ones all occur.
+crowded_cidrs = st.one_of(
+    st.none(), st.just(''), st.just('10.244.0.1/24'), st.just('10.245.0.0/24'), st.just('10.244.0.0/31'),
+    st.builds(lambda prefix, slot: str(ipaddress.IPv4Network((0x0AF40000 + (slot << (32 - prefix)) % 2 ** 12,
+                                                              prefix), strict=False)),
+              st.integers(min_value=17, max_value=30), st.integers(min_value=0, max_value=2 ** 13)))
+
+
+# Recorded subnets are whole node blocks, so the same few come up again and again.
+recorded_cidrs = st.one_of(crowded_cidrs, st.sampled_from(['10.244.0.0/24', '10.244.1.0/24', '10.244.0.0/22',
+                                                           '10.244.4.0/22', '10.244.0.0/20']))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(crowded_cidrs, recorded_cidrs), max_size=12), st.sampled_from([None, 20, 22, 24]))
+def test_indexed_overlap_checks_equal_a_walk_over_every_pair(cidrs, node_prefix):
+    nodes = [{'name': 'n%02d' % index, 'pod_cidr': pin, 'recorded_pod_cidr': recorded}
+             for index, (pin, recorded) in enumerate(cidrs)]
+    cluster = ipaddress.IPv4Network('10.244.0.0/16')
+    for pool in (cluster, None):
+        assert _pod_cidr.check_overrides(nodes, pool, node_prefix) == reference_check_overrides(nodes, pool, node_prefix)
+    if node_prefix is not None:
+        overrides = _pod_cidr.check_overrides(nodes, cluster, node_prefix)[0]
+        assert (_pod_cidr.check_recorded(nodes, cluster, node_prefix, overrides)
+                == reference_check_recorded(nodes, cluster, node_prefix, overrides))
+
+
+def test_network_index_finds_holders_held_and_equal_blocks_in_the_order_added():
+    index = _pod_cidr.NetworkIndex()
+    for name, cidr in (('wide', '10.244.0.0/16'), ('held', '10.244.1.128/25'), ('equal', '10.244.1.0/24'),
+                       ('apart', '10.244.2.0/24'), ('holder', '10.244.0.0/23')):
+        index.add(name, ipaddress.IPv4Network(cidr))
+    found = index.overlapping(ipaddress.IPv4Network('10.244.1.0/24'))
+    assert [name for name, _network in found] == ['wide', 'held', 'equal', 'holder']
+    assert _pod_cidr.NetworkIndex().overlapping(ipaddress.IPv4Network('10.244.1.0/24')) == []
