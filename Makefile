@@ -10,6 +10,8 @@ SCENARIOS ?= bridge hostgw hostgw-not-adjacent bgp-mesh bgp-rr
 # Host side: podman + debootstrap build the lab, dpkg-dev indexes the lab's package source
 # (dpkg-scanpackages); nftables, bird2 and the CNI plugins serve the kernel tests and `bird -p`.
 APT_PACKAGES := podman runc debootstrap dpkg-dev containernetworking-plugins nftables bird2 iproute2 iputils-ping python3-venv
+# The VM lab (lab/vmlab.py): QEMU in software emulation, qcow2 overlays, SSH to the guests.
+VM_APT_PACKAGES := qemu-system-x86 qemu-utils openssh-client
 COLLECTION_LINK := .collections/ansible_collections/podnet/netmodes
 
 export PATH := $(VENV)/bin:$(PATH)
@@ -18,7 +20,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help setup system venv link image demo demo-down test lint sanity unit kernel labtest molecule build clean
+.PHONY: help setup system venv link image demo demo-down test lint sanity unit kernel labtest vmlab molecule build clean
 
 help:
 	@echo "make demo [MODE=bridge|hostgw]  set up everything, build a lab, run site.yml, print the reachability matrix"
@@ -28,8 +30,9 @@ help:
 setup: system venv link image
 
 system:
-	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
+	@if ! dpkg -s $(APT_PACKAGES) $(VM_APT_PACKAGES) >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(VM_APT_PACKAGES); fi
 	@install -D -m 0644 lab/containers.conf /etc/containers/containers.conf.d/50-podnet-lab.conf
 
 venv: $(VENV)/.installed
@@ -57,7 +60,7 @@ demo: setup
 demo-down: venv
 	$(VENV)/bin/python lab/podnet_lab.py down -i inventories/lab/$(MODE).yml
 
-test: setup lint sanity unit kernel labtest molecule
+test: setup lint sanity unit kernel labtest vmlab molecule
 
 lint: venv link
 	ansible-lint --offline --profile production
@@ -75,6 +78,10 @@ kernel: venv link system
 
 labtest: setup
 	pytest -q tests/lab
+
+# Boots the VM lab once (QEMU, own kernel with ipip) and proves its racks, router and tunnels with packets.
+vmlab: setup
+	pytest -q tests/vmlab
 
 molecule: setup
 	set -e; for scenario in $(SCENARIOS); do molecule test -s $$scenario; done
