@@ -132,3 +132,69 @@ def test_script_line_refuses_a_value_that_would_be_two_words():
         script_line('link', 'del', 'dev', Value('vb#1', 'name'))
     with pytest.raises(UnsafeValue):
         script_line('route', 'replace', Value('10.0.0.0/8 table 7', 'dest'))
+
+
+@pytest.mark.parametrize('value', ['cni0', '10.244.0.0/16', 'fe80::1', 'größe'])
+def test_token_accepts_single_words(value):
+    assert rules.token_problem(value) is None
+
+
+@pytest.mark.parametrize('value, fragment', [('a b', 'whitespace'), ('a\u2028b', 'whitespace'), ('a#b', '#'),
+                                             ('a;b', ';'), ('a{b', '{'), ('a$b', '$'), ('a`b', '`'), ('', 'non-empty')])
+def test_token_refuses_what_a_script_would_split_or_interpret(value, fragment):
+    assert fragment in rules.token_problem(value)
+
+
+@given(st.text(max_size=12))
+def test_token_regex_fast_path_agrees_with_the_character_checks(value):
+    slow_bad = (not value or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value)
+                or bool(set(value) & set('#;"\'\\{}$`')))
+    assert (rules.token_problem(value) is not None) is slow_bad
+
+
+@pytest.mark.parametrize('value, expected', [(7, 7), (' 42 ', 42), ('0', 0)])
+def test_parse_int_takes_ints_and_ascii_digit_strings(value, expected):
+    assert rules.parse_int(value) == (expected, None)
+
+
+@pytest.mark.parametrize('value', [True, '4.2', '¹', '٣', '-1', None, [1]])
+def test_parse_int_refuses_booleans_and_anything_but_ascii_digits(value):
+    assert rules.parse_int(value)[0] is None
+
+
+@pytest.mark.parametrize('rule', ['ip saddr 10.244.1.0/24 ip daddr != 10.244.0.0/16 masquerade',
+                                  'tcp dport { 22, 80 } accept', 'counter comment "a } in quotes"'])
+def test_nft_rule_accepts_one_statement_with_balanced_braces(rule):
+    assert rules.nft_rule_problem(rule) is None
+
+
+@pytest.mark.parametrize('rule, fragment', [
+    ('accept; flush ruleset', ';'), ('accept # x', '#'), ('accept\nflush ruleset', 'newline'),
+    ('accept } } table ip x {', 'closes'), ('tcp dport { 22', 'open'), ('comment "x', 'quote'), (' ', 'non-empty'),
+    ('x' * 5000, 'longer'),
+])
+def test_nft_rule_refuses_text_that_leaves_its_chain(rule, fragment):
+    assert fragment in rules.nft_rule_problem(rule)
+
+
+@pytest.mark.parametrize('name, good', [('podnet', True), ('k8s-pod.net_1', True), ('pod net', False),
+                                        ('../x', False), ('-x', False), ('', False)])
+def test_cni_network_name_follows_the_cni_specification(name, good):
+    assert (rules.cni_network_name_problem(name) is None) is good
+
+
+@pytest.mark.parametrize('value, good', [('10.89.1.12', True), ('0.0.0.0', False), ('224.0.0.1', False),
+                                         ('127.0.0.1', False), ('255.255.255.255', False), ('fd00::1', False),
+                                         ('10.0.0.1/32', False)])
+def test_tunnel_endpoints_are_unicast_node_addresses(value, good):
+    assert (rules.parse_tunnel_endpoint(value)[1] is None) is good
+
+
+@pytest.mark.parametrize('value, good', [(1, True), (64, True), (255, True), (0, False), (256, False), ('x', False)])
+def test_tunnel_ttl_range(value, good):
+    assert (rules.tunnel_ttl_problem(value) is None) is good
+
+
+@pytest.mark.parametrize('value, good', [(1480, True), (65500, True), (65501, False), (67, False)])
+def test_ipip_mtu_range(value, good):
+    assert (rules.ipip_mtu_problem(value) is None) is good
