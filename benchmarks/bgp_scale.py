@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """BGP scale figures for podnet's bgp mode: sessions for mesh vs route reflectors, and convergence in the lab.
 
 Part 1 (always): session counts computed by the collection's own cluster plan (plugins/plugin_utils/_plan.py, the

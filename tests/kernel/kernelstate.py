@@ -1,3 +1,6 @@
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run ip and read kernel state for test setup and assertions, independently of the modules under test."""
 import json
 import subprocess

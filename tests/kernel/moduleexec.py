@@ -1,3 +1,6 @@
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run a module of this collection for real, as Ansible would on the target: a subprocess with an args file."""
 import json
 import os

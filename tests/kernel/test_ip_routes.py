@@ -1,3 +1,6 @@
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """podnet.netmodes.ip_routes against real network namespaces."""
 import pytest
 
