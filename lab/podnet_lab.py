@@ -73,6 +73,13 @@ NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 
 
+BACKENDS = ("container", "vm")
+
+
+class Interrupted(Exception):
+    """SIGTERM or SIGHUP while a backend brings a lab up (it stops what it started, then raises this)."""
+
+
 class LabError(Exception):
     """A problem with the lab definition or with building it; printed without a traceback."""
 
@@ -102,6 +109,7 @@ class Lab:
     racks: dict
     hosts: list
     router_racks: list = dataclasses.field(default_factory=list)
+    backend: str = "container"
 
     def container(self, host_name):
         return f"podnet-{self.name}-{host_name}"
@@ -230,7 +238,10 @@ def parse_lab(inventory):
         raise LabError(f"host name {ROUTER_HOST!r} is reserved for the lab router")
     hosts = [parse_host(n, v, racks, router_racks) for n, v in lab_hosts.items()]
     check_unique_ips(hosts)
-    return Lab(name, racks, hosts, router_racks)
+    backend = spec.get("backend", "container")
+    if backend not in BACKENDS:
+        raise LabError(f"podnet_lab.backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    return Lab(name, racks, hosts, router_racks, backend)
 
 
 def load_lab(path):
@@ -604,10 +615,12 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     image = sub.add_parser("image", help=f"build {IMAGE} and its package source if absent or stale")
     image.add_argument("--rebuild", action="store_true", help="build and fetch even if both are current")
+    image.add_argument("--vm", action="store_true", help="build the VM lab's base image instead (lab/vmlab.py)")
     for name, text in (("up", "(re)create the lab"), ("down", "remove the lab"),
                        ("status", "show the lab's containers")):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("-i", "--inventory", required=True, help="lab inventory (YAML)")
+        cmd.add_argument("-i", "--inventory", required=True,
+                         help="lab inventory (YAML); podnet_lab.backend picks containers (default) or VMs")
     return parser
 
 
@@ -615,15 +628,32 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         if args.command == "image":
-            cmd_image(args.rebuild)
+            (vm_backend().cmd_image if args.vm else cmd_image)(args.rebuild)
             return 0
         lab = load_lab(args.inventory)
-        {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](lab)
+        if lab.backend == "vm":
+            backend = vm_backend()
+            lab = backend.load_vm_lab(args.inventory)
+        else:
+            backend = sys.modules[__name__]
+        {"up": backend.cmd_up, "down": backend.cmd_down, "status": backend.cmd_status}[args.command](lab)
         return 0
     except LabError as exc:
         print(f"podnet_lab: {exc}", file=sys.stderr)
         return 1
+    except (KeyboardInterrupt, Interrupted) as exc:
+        print(f"podnet_lab: interrupted ({exc or 'SIGINT'}); what the lab had started was stopped", file=sys.stderr)
+        return 130
+
+
+def vm_backend():
+    """lab/vmlab.py, imported only for VM labs: it needs QEMU and builds on this module's topology parser."""
+    import vmlab  # pylint: disable=import-outside-toplevel
+    return vmlab
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module, not this __main__ copy: the VM backend imports podnet_lab, and both must
+    # share one LabError and Interrupted class.
+    import podnet_lab  # pylint: disable=import-self
+    sys.exit(podnet_lab.main())

@@ -30,14 +30,13 @@ Package source hook: guests keep the container lab's apt source line (``file:`` 
 the container lab's repository (``.cache/lab-repo``, built by ``podnet_lab.py image``) exists, ``up``
 packs it into a read-only disk that every VM mounts there; without it apt in a guest has no source.
 
-    vmlab.py image [--rebuild]
-    vmlab.py up -i INVENTORY        (inventory with podnet_lab.backend: vm)
-    vmlab.py down -i INVENTORY
-    vmlab.py status -i INVENTORY
+    podnet_lab.py image --vm [--rebuild]
+    podnet_lab.py up -i INVENTORY        (inventory with podnet_lab.backend: vm)
+    podnet_lab.py down -i INVENTORY
+    podnet_lab.py status -i INVENTORY
 
 Run ``up`` under the machine's lab lock (``flock /tmp/podnet-lab.lock ...``): VMs are CPU-heavy.
 """
-import argparse
 import dataclasses
 import fcntl
 import hashlib
@@ -237,7 +236,7 @@ def parse_vm_lab(inventory):
     spec = inventory["all"]["vars"]["podnet_lab"]
     if spec.get("backend") != "vm":
         raise LabError(f"lab {lab.name}: podnet_lab.backend is {spec.get('backend')!r}; "
-                       "vmlab.py runs labs with backend: vm (others: lab/podnet_lab.py)")
+                       "the VM backend runs labs with backend: vm only")
     vm_spec = spec.get("vm") or {}
     memory = {key: vm_spec.get(key, default) for key, default in
               (("memory_mib", NODE_MEMORY_MIB), ("router_memory_mib", ROUTER_MEMORY_MIB))}
@@ -656,12 +655,8 @@ def rss_mib(pid):
 
 # ---------------------------------------------------------------- commands
 
-class _Terminated(Exception):
-    pass
-
-
 def _raise_terminated(signum, _frame):
-    raise _Terminated(f"signal {signum}")
+    raise podnet_lab.Interrupted(f"signal {signum}")
 
 
 def cmd_up(vmlab):
@@ -669,7 +664,7 @@ def cmd_up(vmlab):
         raise LabError(f"{QEMU} is missing: apt-get install qemu-system-x86 qemu-utils")
     key = image_key()
     if not image_current(key):
-        raise LabError(f"the VM base image is missing or stale in {IMAGE_DIR}: run '{sys.argv[0]} image' first")
+        raise LabError(f"the VM base image is missing or stale in {IMAGE_DIR}: run 'lab/podnet_lab.py image --vm' first")
     stopped = stop_vms(vmlab)
     if stopped:
         print(f"lab {vmlab.name}: stopped {stopped} leftover VMs")
@@ -748,36 +743,3 @@ def cmd_status(vmlab):
             state = "no answer (timeout)"
         print(f"{label}: pid {procs[vm.name]}, rss {rss_mib(procs[vm.name])} MiB, {state}, "
               f"ssh 127.0.0.1:{vm.ssh_port}, {describe_nics(vm)}")
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(description="VM lab: QEMU VMs as hosts, loopback multicast segments as racks.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    image = sub.add_parser("image", help=f"build the VM base image in {IMAGE_DIR} if absent or stale")
-    image.add_argument("--rebuild", action="store_true", help="build even if the cached image is current")
-    for name, text in (("up", "(re)create the lab's VMs"), ("down", "stop and remove the lab's VMs"),
-                       ("status", "show the lab's VMs")):
-        cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("-i", "--inventory", required=True, help="lab inventory (YAML, podnet_lab.backend: vm)")
-    return parser
-
-
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "image":
-            cmd_image(args.rebuild)
-            return 0
-        vmlab = load_vm_lab(args.inventory)
-        {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](vmlab)
-        return 0
-    except LabError as exc:
-        print(f"vmlab: {exc}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, _Terminated) as exc:
-        print(f"vmlab: interrupted ({exc or 'SIGINT'}); the lab's VMs were stopped", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

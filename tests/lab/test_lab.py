@@ -141,6 +141,7 @@ def test_hosts_outside_the_lab_are_ignored():
      "bad interface name"),
     (with_host("router", podnet_node_ip="10.89.250.13", podnet_rack="r1"), "reserved"),
     (with_host("Node_4", podnet_node_ip="10.89.250.13", podnet_rack="r1"), "host name"),
+    (with_lab_spec(backend="kvm"), "podnet_lab.backend 'kvm'"),
 ])
 def test_bad_inventories_are_refused(inventory, message):
     with pytest.raises(lab_mod.LabError, match=message):

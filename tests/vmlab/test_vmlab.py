@@ -22,13 +22,14 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HARNESS = os.path.join(ROOT, "lab", "vmlab.py")
+BACKEND = os.path.join(ROOT, "lab", "vmlab.py")
+HARNESS = os.path.join(ROOT, "lab", "podnet_lab.py")  # one harness command for both backends
 INVENTORY = os.path.join(ROOT, "inventories", "lab", "ipip.yml")
 MEASUREMENTS = os.path.join(ROOT, ".lab", "vmlab-measurements.json")
 
 
 def load_harness():
-    spec = importlib.util.spec_from_file_location("vmlab", HARNESS)
+    spec = importlib.util.spec_from_file_location("vmlab", BACKEND)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -219,7 +220,7 @@ def harness(*args, timeout=900):
     started = time.monotonic()
     result = subprocess.run([sys.executable, HARNESS, *args], capture_output=True, text=True, timeout=timeout,
                             check=False)
-    assert result.returncode == 0, f"vmlab.py {' '.join(args)}: {result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, f"podnet_lab.py {' '.join(args)}: {result.stdout}\n{result.stderr}"
     return result.stdout, time.monotonic() - started
 
 
@@ -239,7 +240,7 @@ class Lab:
 @pytest.fixture(scope="module")
 def lab():
     vm_lab = vmlab.load_vm_lab(INVENTORY)
-    out, image_s = harness("image")
+    out, image_s = harness("image", "--vm")
     built = "built in" in out
 
     def stop_on_sigterm(_signum, _frame):
