@@ -244,12 +244,17 @@ def parse_lab(inventory):
     return Lab(name, racks, hosts, router_racks, backend)
 
 
-def load_lab(path):
+def read_inventory(path):
+    """The inventory file as a dict, for either backend's parser."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return parse_lab(yaml.safe_load(handle))
+            return yaml.safe_load(handle)
     except OSError as exc:
         raise LabError(f"cannot read inventory {path}: {exc}") from exc
+
+
+def load_lab(path):
+    return parse_lab(read_inventory(path))
 
 
 def host_routes(lab, host):
@@ -630,10 +635,11 @@ def main(argv=None):
         if args.command == "image":
             (vm_backend().cmd_image if args.vm else cmd_image)(args.rebuild)
             return 0
-        lab = load_lab(args.inventory)
+        inventory = read_inventory(args.inventory)
+        lab = parse_lab(inventory)
         if lab.backend == "vm":
             backend = vm_backend()
-            lab = backend.load_vm_lab(args.inventory)
+            lab = backend.parse_vm_lab(inventory)
         else:
             backend = sys.modules[__name__]
         {"up": backend.cmd_up, "down": backend.cmd_down, "status": backend.cmd_status}[args.command](lab)

@@ -234,8 +234,8 @@ def parse_vm_lab(inventory):
     """Build a VmLab from a loaded inventory dict; raise LabError on anything unusable."""
     lab = podnet_lab.parse_lab(inventory)
     spec = inventory["all"]["vars"]["podnet_lab"]
-    if spec.get("backend") != "vm":
-        raise LabError(f"lab {lab.name}: podnet_lab.backend is {spec.get('backend')!r}; "
+    if lab.backend != "vm":
+        raise LabError(f"lab {lab.name}: podnet_lab.backend is {lab.backend!r}; "
                        "the VM backend runs labs with backend: vm only")
     vm_spec = spec.get("vm") or {}
     memory = {key: vm_spec.get(key, default) for key, default in
@@ -274,11 +274,7 @@ def parse_vm_lab(inventory):
 
 
 def load_vm_lab(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return parse_vm_lab(yaml.safe_load(handle))
-    except OSError as exc:
-        raise LabError(f"cannot read inventory {path}: {exc}") from exc
+    return parse_vm_lab(podnet_lab.read_inventory(path))
 
 
 def kernel_cmdline(vm, public_key_blob, repo=False):
