@@ -86,11 +86,6 @@ def node_prefix_reason(cluster, node_prefix):
     return None
 
 
-def host_label(node, index):
-    name = node.get('name') if isinstance(node, dict) else None
-    return name if isinstance(name, str) and name else 'node #%d (no name)' % (index + 1)
-
-
 def node_name_problems(nodes):
     """Problems with the node list itself: not a list, entries not dicts, names missing or repeated."""
     if not isinstance(nodes, list):
