@@ -22,8 +22,8 @@ description:
   - "The checks: C(podnet_mode); C(podnet_cluster_cidr) and C(podnet_node_prefix) (default 24, 26 in bgp mode);
     C(podnet_bridge_name) (bridge, hostgw) as a Linux interface name iproute2's batch input cannot misread (at most
     15 bytes, no C(/), C(:), C(#), whitespace or quotes); C(podnet_route_proto) (5-255); C(podnet_cni_network)
-    (CNI network name); C(podnet_ipip_mode) is refused
-    unless V(Never), as IPIP is not built yet; in bgp mode C(podnet_bgp_as), C(podnet_bgp_password) (never
+    (CNI network name); C(podnet_ipip_mode) (V(Never), V(CrossSubnet) or V(Always); only V(Never) in bridge
+    mode); in bgp mode C(podnet_bgp_as), C(podnet_bgp_password) (never
     echoed), C(podnet_bgp_mesh_max_nodes), C(podnet_bgp_rr_per_rack), C(podnet_rr_eligible) and group
     C(podnet_route_reflectors)."
   - "Per node: C(podnet_node_ip) is a unique IPv4 address outside the cluster CIDR; C(podnet_uplink) (required
@@ -31,10 +31,10 @@ description:
     the pool without overlap; C(podnet_pod_gateway) is a host address of the node's pod subnet."
   - "What the host says about itself must agree (gathered facts): C(podnet_uplink) exists on the host,
     C(podnet_node_ip) is an address of it (of the host, when no uplink is set), and C(podnet_pod_mtu) is not
-    larger than the uplink's MTU."
+    larger than the uplink's MTU, nor than the tunnel MTU (uplink MTU less 20) when the node tunnels."
   - Types (booleans, integers) are the roles' argument specs' job; the plan judges values.
-  - In hostgw and bgp mode every node must reach every other node's IP on-link (one L2 segment), because both
-    route a peer's pods via the peer's node IP without a tunnel. Each pair that is not adjacent gets one problem;
+  - In hostgw and bgp mode with C(podnet_ipip_mode) V(Never) every node must reach every other node's IP on-link
+    (one L2 segment), because both route a peer's pods via the peer's node IP without a tunnel. Each pair that is not adjacent gets one problem;
     beyond 200 one-way failures the nodes are named by segment instead (one problem per set of uplink networks, at
     most 20, with examples), so a large inventory across racks gives a short list rather than one line per pair.
   - Pod subnets are stable - a node keeps the subnet it recorded in C(/etc/ansible/facts.d/podnet.fact) - and
@@ -112,6 +112,10 @@ _value:
     node_prefix:
       description: Prefix length of each node's pod subnet.
       type: int
+    ipip:
+      description: C(mode) (C(podnet_ipip_mode), V(Never) when unset) and C(node_ips), every node's IP sorted (the
+        only sources IPIP is accepted from).
+      type: dict
     bgp:
       description: In bgp mode, the cluster's topology (C(mesh) or C(route-reflectors)), C(as_number),
         C(route_reflectors) and the number of C(sessions); V(null) in other modes.
@@ -133,7 +137,8 @@ _value:
           description: C(podnet_rack), or an empty string.
           type: str
         mtu:
-          description: MTU of the pod interfaces (and the bridge) - C(podnet_pod_mtu), else the uplink's MTU, else 1500.
+          description: MTU of the pod interfaces (and the bridge) - C(podnet_pod_mtu), else the uplink's MTU (less
+            20 when the node tunnels to any peer), else 1500.
           type: int
         pod_cidr:
           description: The node's pod subnet.
@@ -153,19 +158,30 @@ _value:
             - In hostgw mode, C(peers) (each with C(name), C(node_ip), C(pod_cidr), C(encap) and C(route)) sorted by
               pod subnet, and C(routes), the peers' routes as the M(podnet.netmodes.ip_routes) module takes them;
               V(null) otherwise.
-            - C(encap) is the plan's decision how the peer is reached; today always V(none) (a direct route via
-              the peer's node IP). Tunnels will add other values, and the route will follow the decision.
+            - C(encap) is the plan's decision how the peer is reached - V(none), a direct route via the peer's node
+              IP on the uplink, or V(ipip), the same route through C(tunl0) with C(onlink) - made once per pair from
+              C(podnet_ipip_mode) (V(CrossSubnet) tunnels to peers whose node IP is on none of the node's uplink
+              networks, V(Always) to every peer).
           type: dict
         bgp:
-          description: In bgp mode, the node's C(role) (C(mesh), C(rr), C(client)), C(cluster_id) (route
-            reflectors), C(peers) (C(name), C(ip), C(rr_client)) and C(routes) (the blackhole route of its block,
-            for M(podnet.netmodes.ip_routes)); V(null) otherwise.
+          description:
+            - In bgp mode, the node's C(role) (C(mesh), C(rr), C(client)), C(cluster_id) (route reflectors),
+              C(peers) (C(name), C(ip), C(rr_client), C(protocol), C(multihop) - the peer is off the node's segment -
+              and C(encap)), C(routes) (the blackhole route of its block, for M(podnet.netmodes.ip_routes)) and
+              C(next_hop_routes); V(null) otherwise.
+            - C(next_hop_routes) is empty without IPIP; else one entry per node network (C(dest), C(dev) - the
+              uplink or C(tunl0) - and C(encap)), how BIRD resolves BGP next hops on that network.
+          type: dict
+        ipip:
+          description: When the node tunnels to any peer, C(device) (C(tunl0)), C(mtu) (uplink MTU less 20) and
+            C(addresses) (the pod gateway as a /32), as M(podnet.netmodes.ip_link) takes them; V(null) otherwise.
           type: dict
   sample:
     problems: []
     mode: hostgw
     cluster_cidr: 10.244.0.0/16
     node_prefix: 24
+    ipip: {mode: Never, node_ips: [10.89.20.11, 10.89.20.12]}
     bgp: null
     nodes:
       node1:
@@ -188,6 +204,7 @@ _value:
           routes:
             - {dest: 10.244.1.0/24, via: 10.89.20.12, dev: ens5}
         bgp: null
+        ipip: null
 """
 
 from ansible.errors import AnsibleFilterError

@@ -5,7 +5,8 @@
 """Without a tunnel, a node reaches a peer's pods via the peer's node IP, so that IP must be on-link.
 
 host-gw routes ``<peer pod subnet> via <peer node IP> dev <uplink>``; bgp mode's BIRD sessions are ``direct`` and
-install the same kind of route. Both need every node to reach every other node's IP directly on its uplink.
+install the same kind of route. With podnet_ipip_mode Never both need every node to reach every other node's IP
+directly on its uplink; the plan checks that here.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -25,12 +26,12 @@ from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import (
 # Why each mode needs adjacency, completing "... cannot reach X without a gateway; ...".
 NEEDS = {
     'hostgw': 'host-gw routes each peer\'s pod subnet via the peer\'s node IP, so every node must be on one L2 segment',
-    'bgp': ('bgp mode (no tunnels yet) installs each peer\'s pod block via the peer\'s node IP over direct BGP '
+    'bgp': ('bgp mode without IPIP installs each peer\'s pod block via the peer\'s node IP over direct BGP '
             'sessions, so every node must be on one L2 segment'),
 }
-ADJACENCY_FIX = ('put all nodes on one L2 segment (an IPv4 network on every podnet_uplink that holds every '
-                 'podnet_node_ip), or check podnet_uplink and podnet_node_ip of the nodes named; across L2 segments '
-                 'only podnet_mode bridge works today.')
+ADJACENCY_FIX = ('set podnet_ipip_mode: CrossSubnet to reach peers on other segments through an IPIP tunnel, or '
+                 'put all nodes on one L2 segment (an IPv4 network on every podnet_uplink that holds every '
+                 'podnet_node_ip), or check podnet_uplink and podnet_node_ip of the nodes named.')
 
 
 def uplink_networks(node):

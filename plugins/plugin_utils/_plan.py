@@ -12,11 +12,13 @@ module would refuse is refused here, before any host changes. Standard library o
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import bisect
 import gc
+import ipaddress
 import re
 
 from ansible_collections.podnet.netmodes.plugins.module_utils import _rules
-from ansible_collections.podnet.netmodes.plugins.plugin_utils._adjacency import adjacency_problems
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._adjacency import adjacency_problems, uplink_networks
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._bgp_topology import bgp_topology
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._pod_cidr import assign_pod_cidrs, check_overrides
 from ansible_collections.podnet.netmodes.plugins.module_utils._rules import parse_int, parse_ipv4_address, parse_ipv4_network
@@ -29,14 +31,18 @@ from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import (
 )
 
 MODES = ('bridge', 'hostgw', 'bgp')
-# Modes whose nodes route pods to their peers' node IPs directly (no tunnel), so every pair must be on-link.
+# Modes whose nodes route pods to their peers' node IPs: directly (every pair on-link) unless IPIP tunnels them.
 ROUTED_MODES = ('hostgw', 'bgp')
 BRIDGE_MODES = ('bridge', 'hostgw')
 DEFAULT_NODE_PREFIX = {'bridge': 24, 'hostgw': 24, 'bgp': 26}
 DEFAULT_MTU = 1500
-# The only encapsulation podnet builds today. IPIP will add 'ipip' here, decided per peer by the plan.
+# How a peer is reached, decided per pair by the plan: a direct route via the uplink, or through tunl0.
 ENCAP_NONE = 'none'
-IPIP_NOT_BUILT = ('Never',)
+ENCAP_IPIP = 'ipip'
+IPIP_MODES = ('Never', 'CrossSubnet', 'Always')
+IPIP_DEVICE = 'tunl0'
+# The outer IPv4 header an IPIP packet carries.
+IPIP_OVERHEAD = 20
 NODE_GROUP = 'podnet_nodes'
 # BIRD protocol names are symbols: letters, digits and '_'. Each peer's protocol is named after the peer.
 _BIRD_UNSAFE = re.compile(r'[^A-Za-z0-9_]')
@@ -94,15 +100,28 @@ def _settings_problems(settings, mode):
     problems += _rule_problem(host, 'podnet_cni_network', value, _rules.cni_network_name_problem(value),
                               'set podnet_cni_network to a name such as podnet.')
 
-    value = _setting(settings, 'podnet_ipip_mode')
-    if value is not None and value not in IPIP_NOT_BUILT:
-        problems.append(problem(host, 'podnet_ipip_mode', value,
-                                'asks for IPIP tunnels, which podnet does not build yet',
-                                'remove podnet_ipip_mode (or set it to Never); today every mode needs the '
-                                'nodes it routes between on one L2 segment.'))
+    ipip_mode, ipip_problems = _ipip_mode(settings, mode, host)
+    problems += ipip_problems
     if mode == 'bgp':
         problems += _bgp_settings_problems(settings, host)
-    return cluster, prefix, problems
+    return cluster, prefix, ipip_mode, problems
+
+
+def _ipip_mode(settings, mode, host):
+    """Return (IPIP mode, problems); the mode is 'Never' when the setting is unset or wrong."""
+    value = _setting(settings, 'podnet_ipip_mode')
+    if value is None:
+        return 'Never', []
+    if value not in IPIP_MODES:
+        return 'Never', [problem(host, 'podnet_ipip_mode', value, 'is not one of %s (spelled as shown)'
+                                 % ', '.join(IPIP_MODES),
+                                 'set podnet_ipip_mode to CrossSubnet (tunnel only to peers on other networks), '
+                                 'Always, or Never.')]
+    if value != 'Never' and mode not in ROUTED_MODES:
+        return 'Never', [problem(host, 'podnet_ipip_mode', value,
+                                 'asks for IPIP tunnels, but %s mode routes no pod traffic between nodes' % mode,
+                                 'remove podnet_ipip_mode, or set podnet_mode to hostgw or bgp.')]
+    return value, []
 
 
 def _bgp_settings_problems(settings, host):
@@ -345,7 +364,8 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
     settings = dict(settings or {})
     groups = groups or {}
     mode = _setting(settings, 'podnet_mode') or 'bridge'
-    result = {'mode': mode, 'problems': [], 'nodes': {}, 'cluster_cidr': None, 'node_prefix': None, 'bgp': None}
+    result = {'mode': mode, 'problems': [], 'nodes': {}, 'cluster_cidr': None, 'node_prefix': None, 'bgp': None,
+              'ipip': None}
     problems = result['problems']
     if mode not in MODES:
         problems.append(problem(ALL_HOSTS, 'podnet_mode', mode, 'is not one of %s' % ', '.join(MODES),
@@ -370,7 +390,7 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
                             'is reachable.' % ', '.join(missing))
             return result
 
-    cluster, prefix, setting_problems = _settings_problems(settings, mode)
+    cluster, prefix, ipip_mode, setting_problems = _settings_problems(settings, mode)
     problems += setting_problems
     nodes = [_describe(host) for host in hosts]
     for node in nodes:
@@ -389,9 +409,11 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
             gateways[node['name']], bad = _gateway(node, assigned[node['name']])
             if bad:
                 problems.append(bad)
-    if mode in ROUTED_MODES:
+    if mode in ROUTED_MODES and ipip_mode == 'Never':
         # A node whose uplink is missing was reported above; its adjacency cannot be judged.
         problems += adjacency_problems([node for node in nodes if node['uplink_found']], mode)
+    tunnels = _Tunnels(nodes, ipip_mode)
+    problems += tunnels.mtu_problems()
     if mode == 'bgp':
         problems += _bird_name_problems(nodes)
     topology = None
@@ -412,11 +434,12 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
     if topology is not None:
         result['bgp'] = dict((key, topology[key]) for key in ('topology', 'as_number', 'route_reflectors', 'sessions'))
     bridge_name = _setting(settings, 'podnet_bridge_name')
-    hostgw = _HostgwPeers(nodes, assigned) if mode == 'hostgw' else None
+    result['ipip'] = {'mode': ipip_mode, 'node_ips': tunnels.node_ips()}
+    hostgw = _HostgwPeers(nodes, assigned, tunnels) if mode == 'hostgw' else None
     for node in nodes:
         subnet = assigned[node['name']]
         gateway = gateways[node['name']]
-        mtu = node['pod_mtu'] or node['uplink_mtu'] or DEFAULT_MTU
+        mtu = tunnels.pod_mtu(node)
         planned = {
             'name': node['name'],
             'node_ip': str(node['address']),
@@ -429,6 +452,7 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
             'bridge': None,
             'hostgw': None,
             'bgp': None,
+            'ipip': tunnels.device(node, gateway),
         }
         if mode in BRIDGE_MODES:
             planned['bridge'] = {'name': bridge_name, 'mtu': mtu,
@@ -440,7 +464,9 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
             planned['bgp'] = {
                 'role': own['role'],
                 'cluster_id': own['cluster_id'],
-                'peers': [dict(peer, protocol=bird_protocol(peer['name'])) for peer in own['peers']],
+                'peers': [dict(peer, protocol=bird_protocol(peer['name']), **tunnels.bgp_session(node, peer['ip']))
+                          for peer in own['peers']],
+                'next_hop_routes': tunnels.next_hop_routes(node),
                 # Held by the node so only the whole block is announced, and unused pod addresses end here.
                 'routes': [{'dest': str(subnet), 'type': 'blackhole'}],
             }
@@ -471,40 +497,147 @@ def _bird_name_problems(nodes):
     return problems
 
 
-def _hostgw_peer(node, peer, peer_subnet):
+def _hostgw_peer(node, peer, peer_subnet, encap):
     """One peer of a host-gw node: its pod subnet, how it is reached, and the route for the ip_routes module."""
-    return {
-        'name': peer['name'],
-        'node_ip': str(peer['address']),
-        'pod_cidr': str(peer_subnet),
-        'encap': ENCAP_NONE,
-        'route': {'dest': str(peer_subnet), 'via': str(peer['address']), 'dev': node['uplink']},
-    }
+    via = str(peer['address'])
+    if encap == ENCAP_IPIP:
+        route = {'dest': str(peer_subnet), 'via': via, 'dev': IPIP_DEVICE, 'onlink': True}
+    else:
+        route = {'dest': str(peer_subnet), 'via': via, 'dev': node['uplink']}
+    return {'name': peer['name'], 'node_ip': via, 'pod_cidr': str(peer_subnet), 'encap': encap, 'route': route}
 
 
 class _HostgwPeers(object):
     """Every host-gw node's peers and routes: every other node, sorted by pod subnet (as text).
 
     The result holds N*(N-1) peers by nature (every node routes every other node's subnet), so the work per peer
-    is kept to a list slot: a peer's entry depends on the node only through the node's uplink, so it is built once
-    per (peer, uplink), the order is sorted once, and each node's lists are that order without the node itself.
-    Entries are shared between nodes, as a node's routes already share the dicts of its peers' routes.
+    is kept to a list slot: a peer's entry depends on the node only through the node's uplink and network (which
+    decide the route's device and whether it tunnels), so it is built once per (peer, segment), the order is
+    sorted once, and each node's lists are that order without the node itself. Entries are shared between nodes,
+    as a node's routes already share the dicts of its peers' routes.
     """
 
-    def __init__(self, nodes, assigned):
+    def __init__(self, nodes, assigned, tunnels):
         self._order = sorted(nodes, key=lambda node: str(assigned[node['name']]))
         self._assigned = assigned
+        self._tunnels = tunnels
         self._position = dict((node['name'], index) for index, node in enumerate(self._order))
-        self._by_uplink = {}
+        self._by_segment = {}
 
     def _entries(self, node):
-        uplink = node['uplink']
-        if uplink not in self._by_uplink:
-            peers = [_hostgw_peer(node, peer, self._assigned[peer['name']]) for peer in self._order]
-            self._by_uplink[uplink] = (peers, [peer['route'] for peer in peers])
-        return self._by_uplink[uplink]
+        segment = (node['uplink'], self._tunnels.segment(node))
+        if segment not in self._by_segment:
+            peers = [_hostgw_peer(node, peer, self._assigned[peer['name']], self._tunnels.encap(node, peer['address']))
+                     for peer in self._order]
+            self._by_segment[segment] = (peers, [peer['route'] for peer in peers])
+        return self._by_segment[segment]
 
     def part(self, node):
         peers, routes = self._entries(node)
         index = self._position[node['name']]
         return {'peers': peers[:index] + peers[index + 1:], 'routes': routes[:index] + routes[index + 1:]}
+
+
+class _Tunnels(object):
+    """Which pairs of nodes IPIP tunnels, and what that asks of each node (tunl0, MTU, BGP next hops).
+
+    podnet_ipip_mode Always tunnels to every peer; CrossSubnet to the peers whose node IP is on none of the node's
+    uplink networks (its segment); Never to none. Nodes of one segment decide alike, so every answer is worked out
+    once per segment: the peers a segment reaches on-link are counted by bisecting the sorted node addresses.
+    """
+
+    def __init__(self, nodes, ipip_mode):
+        self.mode = ipip_mode
+        self._nodes = [node for node in nodes if node.get('address') is not None]
+        self._addresses = sorted(int(node['address']) for node in self._nodes)
+        self._segments = {}
+        self._tunnelling = {}
+        self._networks = None
+
+    def segment(self, node):
+        """The node's uplink networks, collapsed and sorted: the key of everything decided per segment."""
+        key = id(node)
+        if key not in self._segments:
+            networks = ipaddress.collapse_addresses(uplink_networks(node))
+            self._segments[key] = tuple(sorted(networks))
+        return self._segments[key]
+
+    def encap(self, node, address):
+        if self.mode == 'Always':
+            return ENCAP_IPIP
+        if self.mode == 'CrossSubnet' and not any(address in network for network in self.segment(node)):
+            return ENCAP_IPIP
+        return ENCAP_NONE
+
+    def tunnels(self, node):
+        """Whether the node reaches any peer through tunl0."""
+        if self.mode == 'Never' or len(self._nodes) < 2:
+            return False
+        if self.mode == 'Always':
+            return True
+        segment = self.segment(node)
+        if segment not in self._tunnelling:
+            on_link = 0
+            for network in segment:
+                low = bisect.bisect_left(self._addresses, int(network.network_address))
+                high = bisect.bisect_right(self._addresses, int(network.broadcast_address))
+                on_link += high - low
+            # The node itself is on its own segment; any other node outside it is reached through the tunnel.
+            self._tunnelling[segment] = on_link < len(self._addresses)
+        return self._tunnelling[segment]
+
+    def tunnel_mtu(self, node):
+        return (node['uplink_mtu'] or DEFAULT_MTU) - IPIP_OVERHEAD
+
+    def pod_mtu(self, node):
+        """Pod interfaces must fit through the tunnel whenever any of their paths may take it."""
+        if self.tunnels(node):
+            return node['pod_mtu'] or self.tunnel_mtu(node)
+        return node['pod_mtu'] or node['uplink_mtu'] or DEFAULT_MTU
+
+    def mtu_problems(self):
+        problems = []
+        for node in self._nodes:
+            if node['pod_mtu'] and node['uplink'] and self.tunnels(node) and node['pod_mtu'] > self.tunnel_mtu(node):
+                problems.append(problem(
+                    node['name'], 'podnet_pod_mtu', node['pod_mtu'],
+                    'is larger than the tunnel MTU %d of %s (MTU %d of podnet_uplink %s, less %d bytes of IPIP '
+                    'header), and podnet_ipip_mode %s sends some of its pod traffic through the tunnel'
+                    % (self.tunnel_mtu(node), node['name'], node['uplink_mtu'] or DEFAULT_MTU, node['uplink'],
+                       IPIP_OVERHEAD, self.mode),
+                    _fix_for(node['name'], 'podnet_pod_mtu', 'at most %d, or remove it' % self.tunnel_mtu(node))))
+        return problems
+
+    def device(self, node, gateway):
+        """tunl0 as the ipip role declares it, or None when the node tunnels to no peer."""
+        if not self.tunnels(node):
+            return None
+        # An address of the node's own pod block, so traffic from the host to remote pods has a source they
+        # can route back to.
+        return {'device': IPIP_DEVICE, 'mtu': self.tunnel_mtu(node), 'addresses': ['%s/32' % gateway]}
+
+    def node_ips(self):
+        return [str(ipaddress.IPv4Address(address)) for address in self._addresses]
+
+    def bgp_session(self, node, peer_ip):
+        """A BGP session's transport: multihop when the peer is off the node's segment, and its encapsulation."""
+        address = ipaddress.IPv4Address(peer_ip)
+        off_segment = not any(address in network for network in self.segment(node))
+        return {'multihop': off_segment, 'encap': self.encap(node, address)}
+
+    def next_hop_routes(self, node):
+        """How BIRD reaches a BGP next hop (a node IP) on each node network: via the uplink, or through tunl0."""
+        if self.mode == 'Never':
+            return []
+        own = self.segment(node)
+        if self._networks is None:
+            networks = set()
+            for other in self._nodes:
+                networks.update(self.segment(other))
+            self._networks = sorted(networks)
+        routes = []
+        for network in self._networks:
+            encap = ENCAP_NONE if self.mode == 'CrossSubnet' and network in own else ENCAP_IPIP
+            routes.append({'dest': str(network), 'dev': node['uplink'] if encap == ENCAP_NONE else IPIP_DEVICE,
+                           'encap': encap})
+        return routes

@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
@@ -25,8 +26,11 @@ CHAINS = {
     'hostgw': ['hostgw', 'bridge', 'common'],
     'bgp': ['bgp', 'common'],
 }
+# Roles a mode imports after the plan guard: their specs declare no options, so there is nothing they could refuse.
+LATE = {'hostgw': ['ipip'], 'bgp': ['ipip']}
 # The last task before the first one that may change a host.
 GUARD = 'Stop before any host changes if the inventory has a problem'
+ROLES = os.path.join(ROOT, 'roles')
 
 
 def run(tmp_path, mode, *args):
@@ -45,7 +49,7 @@ def test_every_role_of_the_mode_validates_its_spec_before_the_plan_guard(tmp_pat
     assert listed.returncode == 0, listed.stderr
     tasks = [line.strip().split('\t')[0] for line in listed.stdout.splitlines() if ' : ' in line]
     validations = [task.split(' : ')[0] for task in tasks if "Validating arguments against arg spec 'main'" in task]
-    assert validations == ['podnet.netmodes.%s' % role for role in CHAINS[mode]]
+    assert validations == ['podnet.netmodes.%s' % role for role in CHAINS[mode] + LATE.get(mode, [])]
     guard = [index for index, task in enumerate(tasks) if task.endswith(GUARD)]
     assert len(guard) == 1
     assert all('Validating arguments' in task or 'podnet.netmodes.common : Plan the cluster' in task
@@ -73,3 +77,10 @@ def test_a_wrong_type_is_refused_by_the_spec_of_the_role_that_owns_it(tmp_path, 
                                                 % role)
     assert list(extra_vars)[0] in failed[0]['hosts']['localhost']['msg']
     assert len(tasks) == len(failed) + CHAINS[mode].index(role)
+
+
+@pytest.mark.parametrize('role', sorted(set(sum(LATE.values(), []))))
+def test_roles_entered_after_the_guard_take_no_options(role):
+    with open(os.path.join(ROLES, role, 'meta', 'argument_specs.yml')) as handle:
+        spec = yaml.safe_load(handle)
+    assert spec['argument_specs']['main']['options'] == {}

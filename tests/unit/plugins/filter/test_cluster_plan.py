@@ -138,7 +138,10 @@ SETTING_CASES = [
     pytest.param({'podnet_route_proto': 256}, ['podnet_route_proto 256', 'outside'], id='proto-256'),
     pytest.param({'podnet_cni_network': 'pod net'}, ['podnet_cni_network', 'CNI'], id='cni-space'),
     pytest.param({'podnet_cni_network': '../x'}, ['podnet_cni_network'], id='cni-path'),
-    pytest.param({'podnet_ipip_mode': 'CrossSubnet'}, ['podnet_ipip_mode', 'does not build yet'], id='ipip'),
+    pytest.param({'podnet_ipip_mode': 'Sometimes'}, ["podnet_ipip_mode 'Sometimes'", 'is not one of Never'],
+                 id='ipip-unknown'),
+    pytest.param({'podnet_ipip_mode': 'CrossSubnet', 'podnet_mode': 'bridge'},
+                 ['podnet_ipip_mode', 'bridge mode routes no pod traffic between nodes'], id='ipip-bridge'),
 ]
 
 
@@ -176,7 +179,7 @@ def test_bgp_peers_carry_their_bird_protocol_name():
     hosts = [host('rack-a.node1', '10.89.10.11'), host('rack-a.node2', '10.89.10.12')]
     node = cluster_plan(hosts, dict(SETTINGS, podnet_mode='bgp'))['nodes']['rack-a.node1']
     assert node['bgp']['peers'] == [{'name': 'rack-a.node2', 'ip': '10.89.10.12', 'rr_client': False,
-                                     'protocol': 'peer_rack_a_node2'}]
+                                     'protocol': 'peer_rack_a_node2', 'multihop': False, 'encap': 'none'}]
 
 
 def test_hostnames_that_give_one_bird_protocol_name_are_refused_in_bgp_mode():
@@ -288,7 +291,7 @@ TWO_RACKS = [host('node1', '10.89.30.11', network='10.89.30.0/24'), host('node2'
 def test_routed_modes_refuse_peers_on_different_segments(mode):
     message = only_problem(cluster_plan(TWO_RACKS, dict(SETTINGS, podnet_mode=mode)))
     assert 'cannot reach node2 (10.89.31.11) without a gateway' in message and 'one L2 segment' in message
-    assert 'ipip' not in message.lower()
+    assert 'Fix: set podnet_ipip_mode: CrossSubnet' in message
 
 
 def test_bridge_mode_does_not_need_one_segment():
@@ -390,3 +393,133 @@ def test_a_big_inventory_across_segments_is_refused_with_a_bounded_number_of_mes
     assert len(problems) == 5
     assert problems[0].startswith('all hosts in podnet_nodes: 160 of 160 nodes cannot reach every peer')
     assert all('Fix:' in message for message in problems)
+
+
+# ---- IPIP -------------------------------------------------------------------------------------------------------
+
+RACKS_2_1 = [host('node1', '10.89.60.11', network='10.89.60.0/24'), host('node2', '10.89.60.12', network='10.89.60.0/24'),
+             host('node3', '10.89.61.11', network='10.89.61.0/24')]
+
+
+def ipip_plan(mode='hostgw', ipip='CrossSubnet', hosts=None, **changes):
+    result = cluster_plan(RACKS_2_1 if hosts is None else hosts,
+                          dict(SETTINGS, podnet_mode=mode, podnet_ipip_mode=ipip, **changes))
+    assert result['problems'] == []
+    return result
+
+
+def routes_by_peer(result, name):
+    node = result['nodes'][name]
+    return dict((peer['name'], (peer['encap'], peer['route'])) for peer in node['hostgw']['peers'])
+
+
+def test_cross_subnet_hostgw_routes_same_rack_direct_and_other_racks_through_tunl0():
+    result = ipip_plan()
+    node1 = result['nodes']['node1']
+    assert routes_by_peer(result, 'node1') == {
+        'node2': ('none', {'dest': node1['hostgw']['peers'][0]['pod_cidr'], 'via': '10.89.60.12', 'dev': 'ens5'}),
+        'node3': ('ipip', {'dest': node1['hostgw']['peers'][1]['pod_cidr'], 'via': '10.89.61.11', 'dev': 'tunl0',
+                           'onlink': True}),
+    }
+    assert node1['hostgw']['routes'] == [peer['route'] for peer in node1['hostgw']['peers']]
+    assert [encap for encap, _ in routes_by_peer(result, 'node3').values()] == ['ipip', 'ipip']
+    assert result['ipip'] == {'mode': 'CrossSubnet', 'node_ips': ['10.89.60.11', '10.89.60.12', '10.89.61.11']}
+
+
+def test_a_tunnelling_node_gets_tunl0_and_pod_interfaces_that_fit_through_it():
+    result = ipip_plan()
+    for name in ('node1', 'node2', 'node3'):
+        node = result['nodes'][name]
+        assert node['ipip'] == {'device': 'tunl0', 'mtu': 1480, 'addresses': ['%s/32' % node['pod_gateway']]}
+        assert node['mtu'] == node['bridge']['mtu'] == 1480
+
+
+def test_the_tunnel_mtu_follows_each_node_s_uplink():
+    hosts = [host('node1', '10.89.60.11', network='10.89.60.0/24', mtu=9000),
+             host('node3', '10.89.61.11', network='10.89.61.0/24')]
+    result = ipip_plan(hosts=hosts)
+    assert (result['nodes']['node1']['ipip']['mtu'], result['nodes']['node1']['mtu']) == (8980, 8980)
+    assert (result['nodes']['node3']['ipip']['mtu'], result['nodes']['node3']['mtu']) == (1480, 1480)
+
+
+def test_always_tunnels_same_rack_peers_too():
+    result = ipip_plan(ipip='Always')
+    for name in ('node1', 'node2', 'node3'):
+        assert set(route['dev'] for route in result['nodes'][name]['hostgw']['routes']) == {'tunl0'}
+        assert all(route['onlink'] for route in result['nodes'][name]['hostgw']['routes'])
+
+
+def test_cross_subnet_on_one_segment_tunnels_nothing():
+    result = ipip_plan(hosts=three_hosts())
+    for node in result['nodes'].values():
+        assert node['ipip'] is None and node['mtu'] == 1500
+        assert set(route['dev'] for route in node['hostgw']['routes']) == {'ens5'}
+
+
+def test_never_keeps_today_s_plan():
+    with_never = cluster_plan(three_hosts(), dict(SETTINGS, podnet_ipip_mode='Never'))
+    without = cluster_plan(three_hosts(), SETTINGS)
+    assert with_never == without
+    assert without['ipip']['mode'] == 'Never'
+    assert all(node['ipip'] is None for node in without['nodes'].values())
+
+
+def test_a_pod_mtu_that_does_not_fit_through_the_tunnel_is_refused_and_a_smaller_one_kept():
+    hosts = [dict(h, podnet_pod_mtu=1500) if h['inventory_hostname'] == 'node3' else h for h in RACKS_2_1]
+    message = only_problem(cluster_plan(hosts, dict(SETTINGS, podnet_ipip_mode='CrossSubnet')))
+    assert message.startswith('node3: podnet_pod_mtu 1500 is larger than the tunnel MTU 1480 of node3')
+    assert 'Fix: set podnet_pod_mtu for node3 to at most 1480' in message
+    hosts = [dict(h, podnet_pod_mtu=1400) for h in RACKS_2_1]
+    result = ipip_plan(hosts=hosts)
+    assert [node['mtu'] for node in result['nodes'].values()] == [1400, 1400, 1400]
+    assert [node['ipip']['mtu'] for node in result['nodes'].values()] == [1480, 1480, 1480]
+
+
+def test_cross_subnet_bgp_sessions_to_other_racks_are_multihop_and_next_hops_resolve_per_network():
+    result = ipip_plan(mode='bgp')
+    node1 = result['nodes']['node1']['bgp']
+    assert [(peer['name'], peer['multihop'], peer['encap']) for peer in node1['peers']] == [
+        ('node2', False, 'none'), ('node3', True, 'ipip')]
+    assert node1['next_hop_routes'] == [
+        {'dest': '10.89.60.0/24', 'dev': 'ens5', 'encap': 'none'},
+        {'dest': '10.89.61.0/24', 'dev': 'tunl0', 'encap': 'ipip'}]
+    assert result['nodes']['node3']['bgp']['next_hop_routes'] == [
+        {'dest': '10.89.60.0/24', 'dev': 'tunl0', 'encap': 'ipip'},
+        {'dest': '10.89.61.0/24', 'dev': 'ens5', 'encap': 'none'}]
+    assert result['nodes']['node1']['mtu'] == 1480
+
+
+def test_always_bgp_resolves_every_next_hop_through_tunl0_but_keeps_same_rack_sessions_direct():
+    node1 = ipip_plan(mode='bgp', ipip='Always')['nodes']['node1']['bgp']
+    assert [(peer['name'], peer['multihop'], peer['encap']) for peer in node1['peers']] == [
+        ('node2', False, 'ipip'), ('node3', True, 'ipip')]
+    assert set(route['dev'] for route in node1['next_hop_routes']) == {'tunl0'}
+
+
+def test_bgp_without_ipip_has_no_next_hop_routes():
+    node1 = cluster_plan(three_hosts(), dict(SETTINGS, podnet_mode='bgp'))['nodes']['node1']['bgp']
+    assert node1['next_hop_routes'] == []
+    assert all(not peer['multihop'] and peer['encap'] == 'none' for peer in node1['peers'])
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=2, max_size=12),
+       st.sampled_from(['CrossSubnet', 'Always']), st.sampled_from(['hostgw', 'bgp']))
+def test_a_peer_tunnels_exactly_when_the_mode_says_so(racks, ipip, mode):
+    hosts = [host('n%d' % index, '10.89.%d.%d' % (60 + rack, 10 + index), network='10.89.%d.0/24' % (60 + rack))
+             for index, rack in enumerate(racks)]
+    result = ipip_plan(mode=mode, ipip=ipip, hosts=hosts)
+    rack_of = dict(('n%d' % index, rack) for index, rack in enumerate(racks))
+    for name, node in result['nodes'].items():
+        if mode == 'hostgw':
+            pairs = [(peer['name'], peer['encap'], peer['route']['dev']) for peer in node['hostgw']['peers']]
+        else:
+            pairs = [(peer['name'], peer['encap'], None) for peer in node['bgp']['peers']]
+        crosses = [rack_of[peer] != rack_of[name] for peer, _, _ in pairs]
+        for (peer, encap, dev), cross in zip(pairs, crosses):
+            tunnelled = ipip == 'Always' or cross
+            assert encap == ('ipip' if tunnelled else 'none'), (name, peer)
+            assert dev in (None, 'tunl0' if tunnelled else 'ens5')
+        tunnels_any = ipip == 'Always' or any(rack_of[other] != rack_of[name] for other in rack_of)
+        assert (node['ipip'] is not None) == tunnels_any
+        assert node['mtu'] == (1480 if tunnels_any else 1500)

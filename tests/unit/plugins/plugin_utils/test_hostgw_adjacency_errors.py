@@ -47,11 +47,11 @@ def test_two_segments_name_the_pair_once_with_the_fix():
     assert 'one L2 segment' in errors[0] and 'Fix:' in errors[0]
 
 
-def test_no_message_points_to_a_feature_that_does_not_exist():
+def test_the_fix_names_the_ipip_setting_that_spans_segments():
     nodes = [node('node1', '10.89.30.11', ['10.89.30.0/24']), node('node2', '10.89.31.11', ['10.89.31.0/24'])]
     for mode in ('hostgw', 'bgp'):
         for message in adjacency_problems(nodes, mode):
-            assert 'ipip' not in message.lower() and 'CrossSubnet' not in message
+            assert 'Fix: set podnet_ipip_mode: CrossSubnet' in message
             assert 'podnet_mode bgp' not in message
 
 
