@@ -24,7 +24,13 @@ description:
     module loads and never deletes it, so this module never creates or deletes it. With I(kind=ipip) and
     I(state=present) it adopts C(tunl0) like any other link (alias, MTU, addresses, up) and fails when it does
     not exist, saying that the ipip module is not loaded. I(state=absent) on an owned C(tunl0) removes its
-    addresses, sets it down and clears the alias; a C(tunl0) without alias is left as it is.
+    addresses, sets it down and clears the alias; a C(tunl0) without alias, or none at all, is left as it is.
+  - In check mode, a missing C(tunl0) while the ipip module is not loaded is taken to be the C(tunl0) that
+    C(modprobe ipip) will create (MTU 1480, down, no alias, no addresses, ends any), because in check mode the
+    caller's C(modprobe ipip) only predicts its change. The module then reports the change, commands and diff
+    that the real run will have. When loading the module would give this namespace no C(tunl0)
+    (C(net.core.fb_tunnels_only_for_init_net)), or the module is loaded already, check mode fails like the
+    real run.
   - Named ipip tunnels (any other name) are created with C(ip link add NAME type ipip remote R ...) and changed
     in place (C(ip link set NAME type ipip ...)), so their ifindex, addresses and routes survive a new remote.
 author:
@@ -146,6 +152,10 @@ notes:
   - When a batch fails half way, the module fails with C(changed=true) and returns the lines that were applied.
   - Loading the ipip kernel module (C(modprobe ipip), C(/etc/modules-load.d)) is the caller's job. Without it, a
     declared C(tunl0) fails in planning and creating a named tunnel fails with a message that says so.
+    Check mode is the exception for C(tunl0), see above; it predicts the run that follows the caller's
+    C(modprobe ipip).
+  - Check mode cannot tell whether C(modprobe ipip) will succeed. On a kernel without the ipip module it
+    still predicts C(tunl0), and the real run stops at the caller's C(modprobe ipip).
 '''
 
 EXAMPLES = r'''
@@ -261,6 +271,7 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import (
     link_tunnel,
     link_up,
     netns_exists,
+    netns_path,
     same_netns,
     unsafe_value_message,
 )
@@ -283,6 +294,9 @@ STATE_KEYS = ('name', 'state', 'kind', 'alias', 'owned', 'up', 'mtu', 'master', 
 FALLBACK_TUNNEL = 'tunl0'
 # Present (also for a built-in ipip) once the module is loaded.
 IPIP_SYSFS = '/sys/module/ipip'
+# Not 0: the kernel gives fallback devices to the first network namespace only (see fallback_after_modprobe).
+FB_TUNNELS_SYSCTL = '/proc/sys/net/core/fb_tunnels_only_for_init_net'
+FIRST_NETNS = '/proc/1/ns/net'
 
 
 def link_kind(link):
@@ -303,6 +317,31 @@ def absent_state(name):
     state = dict.fromkeys(STATE_KEYS)
     state.update(name=name, state='absent', owned=False)
     return state
+
+
+def fresh_fallback_link():
+    """tunl0 as ``modprobe ipip`` creates it, in ``ip -json -details link show`` form (read off Debian 12's 6.1
+    kernel, also in a namespace made later): MTU 1500 - 20, down, no alias, no addresses, both ends any, ttl
+    inherit, bound to no device, any inner protocol."""
+    return {'ifname': FALLBACK_TUNNEL, 'link': None, 'flags': ['NOARP'], 'mtu': 1480, 'qdisc': 'noop',
+            'operstate': 'DOWN', 'link_type': 'ipip', 'address': '0.0.0.0', 'broadcast': '0.0.0.0',
+            'linkinfo': {'info_kind': 'ipip', 'info_data': {'proto': 'any', 'remote': 'any', 'local': 'any',
+                                                            'ttl': 0, 'pmtudisc': False}}}
+
+
+def fallback_after_modprobe(netns):
+    """Whether loading the ipip module gives the namespace a tunl0: the first namespace always gets one, the
+    others only while net.core.fb_tunnels_only_for_init_net is 0 (the default)."""
+    if not os.path.exists(FB_TUNNELS_SYSCTL):
+        return True
+    with open(FB_TUNNELS_SYSCTL) as handle:
+        if handle.read().strip() == '0':
+            return True
+    try:
+        ours, first = os.stat(netns_path(netns)), os.stat(FIRST_NETNS)
+    except OSError:
+        return False
+    return (ours.st_dev, ours.st_ino) == (first.st_dev, first.st_ino)
 
 
 def tunnel_state(link):
@@ -481,6 +520,8 @@ class LinkPlan(object):
         self.links = self.ip.links()
         self.current = self.links.get(decl.name)
         self.addr_info = self.ip.addresses(decl.name) if self.current else []
+        if self.current is None and self._predicts_fallback():
+            self.current = self.links[decl.name] = fresh_fallback_link()
         self.commands = []
         self.peer_commands = []
         self.before = self.describe()
@@ -572,15 +613,26 @@ class LinkPlan(object):
         self.commands.append(link_alias_clear(decl.name))
         self.after.update(alias=None, owned=False, up=False, addresses=[])
 
+    def _predicts_fallback(self):
+        """Check mode of a run whose ``modprobe ipip`` is only predicted: plan against the tunl0 that loading the
+        module creates, so that check mode reports the change and the diff of the real run. Only when the module
+        is not loaded yet and loading it gives this namespace a tunl0; otherwise the real run fails, so this
+        one does too."""
+        decl = self.decl
+        return (decl.fallback and decl.state == 'present' and self.module.check_mode
+                and not os.path.exists(IPIP_SYSFS) and fallback_after_modprobe(decl.netns))
+
     def _refuse_missing_fallback(self):
+        fb_note = ('net.core.fb_tunnels_only_for_init_net keeps fallback devices out of namespaces other than the'
+                   ' first; declare a named ipip tunnel instead')
         if os.path.exists(IPIP_SYSFS):
-            reason = ('the ipip kernel module is loaded, but this namespace has no %s: net.core.'
-                      'fb_tunnels_only_for_init_net keeps fallback devices out of namespaces other than the first;'
-                      ' declare a named ipip tunnel instead' % FALLBACK_TUNNEL)
+            reason = 'the ipip kernel module is loaded, but this namespace has no %s: %s' % (FALLBACK_TUNNEL, fb_note)
         else:
             reason = ('the ipip kernel module is missing (not loaded): %s is the device that module creates when'
                       ' it loads, ip link add cannot make it; load it first with modprobe ipip (and list it in'
                       ' /etc/modules-load.d for boot)' % FALLBACK_TUNNEL)
+            if not fallback_after_modprobe(self.decl.netns):
+                reason += '. Even then this namespace gets none: ' + fb_note
         self._refuse('%s does not exist: %s' % (FALLBACK_TUNNEL, reason))
 
     def _refuse_foreign_peer(self):

@@ -11,6 +11,24 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+# Tests that need a kernel with ipip (they skip on this machine; tests/vmlab runs them in a VM with -m ipip_kernel)
+# or one without it, known by the fixture they take: a marker that cannot drift from what a test really needs.
+KERNEL_MARKERS = {
+    'ipip_kernel': ('ipip_netns', 'unloaded_ipip_netns'),
+    'no_ipip_kernel': ('no_ipip_netns',),
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'ipip_kernel: needs a kernel with the ipip module (run in the VM lab)')
+    config.addinivalue_line('markers', 'no_ipip_kernel: needs a kernel without the ipip module')
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for marker, fixtures in KERNEL_MARKERS.items():
+            if any(name in getattr(item, 'fixturenames', ()) for name in fixtures):
+                item.add_marker(marker)
 
 
 @pytest.fixture(autouse=True)

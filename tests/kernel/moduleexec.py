@@ -34,7 +34,8 @@ def run_module(name, args, check=False, diff=False, timeout=120, netns=None):
         json.dump({'ANSIBLE_MODULE_ARGS': module_args}, handle)
         args_path = handle.name
     env = dict(os.environ)
-    env['PYTHONPATH'] = COLLECTIONS_PATH
+    # Kept behind the collection: where ansible-core is not installed (the VM lab's guests), PYTHONPATH brings it.
+    env['PYTHONPATH'] = os.pathsep.join([COLLECTIONS_PATH] + [p for p in [os.environ.get('PYTHONPATH')] if p])
     try:
         prefix = ['nsenter', '--net=/run/netns/%s' % netns] if netns else []
         proc = subprocess.run(prefix + [sys.executable, os.path.join(MODULES_DIR, name + '.py'), args_path],

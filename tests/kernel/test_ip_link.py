@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """podnet.netmodes.ip_link against real network namespaces."""
+import os
+import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -566,7 +569,81 @@ def test_ipip_creation_on_a_kernel_without_ipip_says_the_module_is_missing(no_ip
     assert link('ipip1', no_ipip_netns) is None
 
 
-def test_tunl0_on_a_kernel_without_ipip_fails_in_check_mode_too_saying_the_module_is_missing(no_ipip_netns):
-    result = run_module('ip_link', dict(name='tunl0', kind='ipip', mtu=1480, netns=no_ipip_netns), check=True)
+def fb_tunnels_for_every_namespace():
+    with open('/proc/sys/net/core/fb_tunnels_only_for_init_net') as handle:
+        return handle.read().strip() == '0'
 
-    assert result.failed and 'the ipip kernel module is missing' in result['msg'], result
+
+def test_tunl0_before_modprobe_is_predicted_in_check_mode_and_fails_in_the_real_run(no_ipip_netns):
+    netns = no_ipip_netns
+    if not fb_tunnels_for_every_namespace():
+        pytest.skip('net.core.fb_tunnels_only_for_init_net is set: modprobe ipip would give this namespace no tunl0')
+    args = dict(name='tunl0', kind='ipip', mtu=1440, addresses=['10.244.1.1/32'], netns=netns)
+    predicted = run_module('ip_link', args, check=True, diff=True)
+
+    assert predicted['changed'] is True and not predicted.failed, predicted
+    assert predicted['commands'] == ['link set dev tunl0 alias podnet.netmodes', 'link set dev tunl0 mtu 1440',
+                                     'address add 10.244.1.1/32 dev tunl0', 'link set dev tunl0 up']
+    assert predicted['diff']['before'] == 'kind ipip\nmtu 1480\nstate down\ntunnel remote any local any ttl inherit\n'
+    assert link('tunl0', netns) is None
+
+    real = run_module('ip_link', args)
+    assert real.failed and not real.get('changed'), real
+    assert 'tunl0 does not exist' in real['msg'] and 'the ipip kernel module is missing' in real['msg'], real
+    assert 'modprobe ipip' in real['msg']
+
+
+def test_tunl0_absent_on_a_kernel_without_ipip_changes_nothing_in_check_mode_or_for_real(no_ipip_netns):
+    for check in (True, False):
+        result = run_module('ip_link', dict(name='tunl0', state='absent', netns=no_ipip_netns), check=check,
+                            diff=True)
+        assert result['changed'] is False and not result.failed and result['commands'] == [], result
+        assert result['diff']['before'] == result['diff']['after'] == ''
+
+
+# Check mode's tunl0 against the real one: needs a kernel that has ipip but has not loaded it (or may unload it).
+# Unloading ipip takes tunl0 away from every namespace of the machine, so only where the caller allows it.
+
+MAY_UNLOAD_IPIP = 'PODNET_KERNEL_TESTS_MAY_UNLOAD_IPIP'
+
+
+def unload_ipip():
+    """True once ipip is not loaded; tunnels of just deleted namespaces hold it until the kernel frees them."""
+    for _ in range(50):
+        if subprocess.run(['modprobe', '-r', 'ipip'], capture_output=True, check=False).returncode == 0:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def unloaded_ipip_netns(netns):
+    """A namespace on a kernel whose ipip module exists but is not loaded (no tunl0 anywhere yet)."""
+    if shutil.which('modprobe') is None:
+        pytest.skip('no modprobe here (kmod)')
+    if subprocess.run(['modprobe', '-n', 'ipip'], capture_output=True, check=False).returncode != 0:
+        pytest.skip('this kernel has no ipip module')
+    if os.path.exists('/sys/module/ipip'):
+        if os.environ.get(MAY_UNLOAD_IPIP) != '1':
+            pytest.skip('ipip is loaded; set %s=1 to let this test unload it (tunl0 goes away everywhere)'
+                        % MAY_UNLOAD_IPIP)
+        assert unload_ipip(), 'modprobe -r ipip keeps failing: a tunnel outside these tests uses it'
+    if not fb_tunnels_for_every_namespace():
+        pytest.skip('net.core.fb_tunnels_only_for_init_net is set: modprobe ipip would give this namespace no tunl0')
+    return netns
+
+
+def test_tunl0_check_mode_before_modprobe_predicts_exactly_the_real_run_after_it(unloaded_ipip_netns):
+    netns = unloaded_ipip_netns
+    args = dict(name='tunl0', kind='ipip', mtu=1440, addresses=['10.244.1.1/32'], netns=netns)
+    predicted = run_module('ip_link', args, check=True, diff=True)
+    assert link('tunl0', netns) is None
+    subprocess.run(['modprobe', 'ipip'], check=True, capture_output=True)
+    fresh = observed_ipip_lines('tunl0', netns)
+    real = run_module('ip_link', args, diff=True)
+
+    assert predicted['changed'] is True and real['changed'] is True and not real.failed, (predicted, real)
+    assert real['diff']['before'] == fresh
+    assert predicted['diff'] == real['diff'] and predicted['commands'] == real['commands']
+    assert predicted['link'] == real['link']
+    assert real['diff']['after'] == observed_ipip_lines('tunl0', netns)

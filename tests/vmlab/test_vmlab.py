@@ -21,6 +21,8 @@ import time
 import pytest
 import yaml
 
+import guest_kernel_tests
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BACKEND = os.path.join(ROOT, "lab", "vmlab.py")
 HARNESS = os.path.join(ROOT, "lab", "podnet_lab.py")  # one harness command for both backends
@@ -377,6 +379,40 @@ def test_guests_read_packages_only_from_the_lab_source(lab):
     assert re.search(r"Candidate: \S+", out) and "Candidate: (none)" not in out, out
     assert "file:/srv/podnet-lab-repo" in out
     assert lab.sh("node1", "dpkg -s nftables", check=False).returncode != 0  # bare: roles install it
+
+
+@needs_vms
+@pytest.mark.vmlab
+def test_ipip_kernel_tests_of_ip_link_all_pass_in_a_node_vm(lab):
+    """tests/kernel's ipip tests skip on this machine's kernel: on node2's, which has ipip, every one must pass."""
+    path, guest_dir = "tests/kernel/test_ip_link.py", guest_kernel_tests.GUEST_DIR
+    wanted = guest_kernel_tests.selected_tests("ipip_kernel", path)
+    assert len(wanted) >= 10, wanted
+    node = lab.vms["node2"]
+    loaded_before = lab.sh("node2", "test -d /sys/module/ipip", check=False).returncode == 0
+    started = time.monotonic()
+    subprocess.run(vmlab.ssh_command(lab.lab, node, f"rm -rf {guest_dir} && mkdir -p {guest_dir} "
+                                                    f"&& tar -xzf - -C {guest_dir}"),
+                   input=guest_kernel_tests.bundle(), capture_output=True, timeout=300, check=True)
+    copied = time.monotonic()
+    try:
+        run = vmlab.ssh(lab.lab, node, guest_kernel_tests.guest_command("ipip_kernel", path), timeout=900)
+        # tunl0 as the module makes it (a new namespace gets a new one): what ip_link's check mode predicts.
+        fresh = lab.sh("node2", "ip netns add pnt-fresh && ip -n pnt-fresh -d -j link show tunl0; "
+                                "ip netns delete pnt-fresh", check=False).stdout
+        lab.measurements["guest_fresh_tunl0"] = json.loads(fresh or "[null]")[0]
+    finally:
+        # node2 as it was: no test files, and ipip loaded only if it was (the tests load and unload it).
+        restore = "modprobe ipip" if loaded_before else \
+            "for i in $(seq 50); do modprobe -r ipip && break; sleep 0.2; done"
+        lab.sh("node2", f"rm -rf {guest_dir}; {restore}", check=False)
+    lab.measurements["kernel_tests_in_vm_s"] = {"copy": round(copied - started, 1),
+                                                "pytest": round(time.monotonic() - copied, 1)}
+    report, _, junit = run.stdout.partition("==junit==\n")
+    lab.measurements["kernel_tests_in_vm_summary"] = report.strip().splitlines()[-1:]
+    assert junit.strip(), report + run.stderr
+    assert guest_kernel_tests.outcomes(junit) == {name: "passed" for name in wanted}, report + run.stderr
+    assert run.returncode == 0, report + run.stderr
 
 
 @needs_vms

@@ -46,3 +46,42 @@ def test_ipip_line_spells_out_the_defaults_so_a_change_cannot_keep_an_old_end():
 
 def test_alias_clear_line_is_one_empty_word():
     assert ip.link_alias_clear('tunl0') == 'link set dev tunl0 alias ""'
+
+
+# Check mode's tunl0 before `modprobe ipip`: only where loading the module gives the namespace a tunl0.
+
+from harness import run_module  # noqa: E402
+
+MISSING_TUNL0 = [dict(command=['ip', '-json', '-details', 'link', 'show'],
+                      out='[{"ifindex": 2, "ifname": "ens5", "flags": ["UP"], "mtu": 1500}]')]
+
+
+@pytest.fixture
+def fb_tunnels_only_for_init_net(tmp_path, monkeypatch):
+    """net.core.fb_tunnels_only_for_init_net = 1, and a first namespace that is not the module's own."""
+    sysctl = tmp_path / 'fb_tunnels_only_for_init_net'
+    sysctl.write_text('1\n')
+    first = tmp_path / 'first-netns'
+    first.write_text('')
+    monkeypatch.setattr(ip_link, 'FB_TUNNELS_SYSCTL', str(sysctl))
+    monkeypatch.setattr(ip_link, 'FIRST_NETNS', str(first))
+    return first
+
+
+def test_modprobe_gives_tunl0_to_every_namespace_unless_fb_tunnels_only_for_init_net(fb_tunnels_only_for_init_net,
+                                                                                      monkeypatch):
+    assert ip_link.fallback_after_modprobe(None) is False
+    monkeypatch.setattr(ip_link, 'FIRST_NETNS', '/proc/self/ns/net')
+    assert ip_link.fallback_after_modprobe(None) is True
+    monkeypatch.setattr(ip_link, 'FB_TUNNELS_SYSCTL', str(fb_tunnels_only_for_init_net.parent / 'no-such-sysctl'))
+    monkeypatch.setattr(ip_link, 'FIRST_NETNS', str(fb_tunnels_only_for_init_net))
+    assert ip_link.fallback_after_modprobe(None) is True
+
+
+def test_check_mode_fails_like_the_real_run_where_modprobe_would_give_this_namespace_no_tunl0(
+        fb_tunnels_only_for_init_net):
+    for check_mode in (True, False):
+        result, _ = run_module(ip_link, dict(name='tunl0', kind='ipip', mtu=1480), MISSING_TUNL0,
+                               check_mode=check_mode, paths={'/sys/module/ipip': False})
+        assert result.get('failed'), result
+        assert 'modprobe ipip' in result['msg'] and 'fb_tunnels_only_for_init_net' in result['msg'], result
