@@ -29,6 +29,8 @@ serves every VM and a guest reboot re-applies them like a real host's network co
 Package source hook: guests keep the container lab's apt source line (``file:`` REPO_MOUNT). When
 the container lab's repository (``.cache/lab-repo``, built by ``podnet_lab.py image``) exists, ``up``
 packs it into a read-only disk that every VM mounts there; without it apt in a guest has no source.
+``image --vm`` fills the image's package lists from that repository, as the container lab's image
+has them, so it needs ``podnet_lab.py image`` first and is rebuilt when the repository changes.
 
     podnet_lab.py image --vm [--rebuild]
     podnet_lab.py up -i INVENTORY        (inventory with podnet_lab.backend: vm)
@@ -347,9 +349,10 @@ def connection_vars(key_file):
 
 def image_recipe():
     """Everything the base image is made of; its hash names the cached build."""
+    # The package lists are filled from the lab's package source, so the image follows that source too.
     return {"suite": SUITE, "mirror": DEBIAN_MIRROR, "packages": IMAGE_PACKAGES, "masked": sorted(MASKED_UNITS),
             "script": GUEST_SCRIPT, "unit": GUEST_UNIT, "fstab": FSTAB, "size": DISK_SIZE,
-            "sources": podnet_lab.REPO_SOURCE, "layout": 1}
+            "sources": podnet_lab.REPO_SOURCE, "repo": podnet_lab.lab_key(), "layout": 2}
 
 
 def image_key():
@@ -435,6 +438,8 @@ def cmd_image(rebuild=False):
         if image_current(key) and not rebuild:
             print(f"{IMAGE_DIR}: present (recipe {key})")
             return
+        if not podnet_lab.repo_ready(podnet_lab.lab_key()):
+            raise LabError("the lab's package source is missing or stale: run 'lab/podnet_lab.py image' first")
         started = time.monotonic()
         cache = os.path.join(LAB_DIR, "debootstrap-cache")
         os.makedirs(cache, exist_ok=True)
@@ -445,6 +450,9 @@ def cmd_image(rebuild=False):
                  "--cache-dir=" + cache, SUITE, root, DEBIAN_MIRROR], "debootstrap")
             print(f"{IMAGE_DIR}: debootstrap done in {time.monotonic() - started:.0f}s")
             prepare_guest_root(root)
+            # As the container lab's image has them, and a freshly installed server: empty lists younger than
+            # an hour would make apt's cache_valid_time skip the update a role relies on.
+            podnet_lab.fill_package_lists(root)
             shutil.rmtree(staging, ignore_errors=True)
             os.makedirs(staging)
             paths = image_paths(staging)
