@@ -35,7 +35,10 @@ import time
 
 import yaml
 
-IMAGE = "localhost/podnet-lab:bookworm"
+# PODNET_LAB_IMAGE and PODNET_LAB_CACHE let a second working tree of the project keep its own image and
+# package source: the image is rebuilt whenever lab_key() differs, so two trees with different package
+# lists sharing one image would rebuild it (and replace the package source under each other's hosts) in turn.
+IMAGE = os.environ.get("PODNET_LAB_IMAGE", "localhost/podnet-lab:bookworm")
 SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # What a fresh Debian server has that Ansible and the verify steps rely on: systemd as PID 1,
@@ -48,6 +51,10 @@ IMAGE_PACKAGES = [
 # What the roles install (roles/common podnet_packages, roles/bgp bird2): served by the lab's
 # package source with every dependency the image lacks, recommends included as apt installs them.
 REPO_PACKAGES = ["bird2", "containernetworking-plugins", "iproute2", "nftables"]
+# Lab tools: what the lab's own measurements install into a host on demand (benchmarks/converge.py:
+# openssh-server, to reach hosts over SSH as racks are reached), never a role. Served by the same source, so no
+# host reaches outside the lab for them; kept apart so that REPO_PACKAGES stays exactly what the roles install.
+LAB_TOOL_PACKAGES = ["openssh-server"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE_DIR = os.environ.get("PODNET_LAB_CACHE", os.path.join(ROOT, ".cache"))
 REPO_MOUNT = "/srv/podnet-lab-repo"
@@ -430,8 +437,8 @@ def cmd_status(lab):
 def lab_key():
     """Changes whenever what the image holds or what the package source serves would change."""
     spec = {"suite": SUITE, "mirror": DEBIAN_MIRROR, "image": sorted(IMAGE_PACKAGES),
-            "repo": sorted(REPO_PACKAGES), "masked": sorted(MASKED_UNITS), "mount": REPO_MOUNT,
-            "lists": "filled"}
+            "repo": sorted(REPO_PACKAGES), "tools": sorted(LAB_TOOL_PACKAGES), "masked": sorted(MASKED_UNITS),
+            "mount": REPO_MOUNT, "lists": "filled"}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -505,7 +512,8 @@ def apt_options(work, status):
 
 
 def fetch_repo(status, key):
-    """Download REPO_PACKAGES plus what they need beyond the image into a flat, indexed repository."""
+    """Download REPO_PACKAGES and LAB_TOOL_PACKAGES, with what they need beyond the image, into a flat, indexed
+    repository."""
     started = time.monotonic()
     work = os.path.join(CACHE_DIR, "lab-apt")
     for sub in ("state", "lists/partial", "cache", "empty"):
@@ -517,7 +525,8 @@ def fetch_repo(status, key):
         handle.write(f"deb {DEBIAN_MIRROR} {SUITE} main\n")
     options = apt_options(work, status)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
-    for args in (["update", "-qq"], ["install", "-qq", "-y", "--download-only", *REPO_PACKAGES]):
+    packages = [*REPO_PACKAGES, *LAB_TOOL_PACKAGES]
+    for args in (["update", "-qq"], ["install", "-qq", "-y", "--download-only", *packages]):
         if subprocess.run(["apt-get", *options, *args], check=False, env=env).returncode != 0:
             raise LabError(f"apt-get {args[0]} for the lab's package source failed (see above)")
     debs = sorted(glob.glob(os.path.join(archives, "*.deb")))
