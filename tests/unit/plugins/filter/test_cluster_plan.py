@@ -13,6 +13,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from ansible_collections.podnet.netmodes.plugins.filter.cluster_plan import FilterModule
 from ansible_collections.podnet.netmodes.plugins.module_utils import _rules
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._plan import hostgw_part
 
 cluster_plan = FilterModule().filters()['cluster_plan']
 
@@ -61,13 +62,22 @@ def only_problem(result):
 # ---- what the roles get ---------------------------------------------------------------------------------------
 
 def test_a_hostgw_peer_route_is_ready_for_the_ip_routes_module():
-    node2 = plan()['nodes']['node2']
-    assert node2['hostgw']['routes'] == [
+    node2 = hostgw_part(plan(), 'node2')
+    assert node2['routes'] == [
         {'dest': '10.244.0.0/24', 'via': '10.89.10.11', 'dev': 'ens5'},
         {'dest': '10.244.2.0/24', 'via': '10.89.10.13', 'dev': 'ens5'},
     ]
-    assert [peer['encap'] for peer in node2['hostgw']['peers']] == ['none', 'none']
-    assert [peer['route'] for peer in node2['hostgw']['peers']] == node2['hostgw']['routes']
+    assert [peer['encap'] for peer in node2['peers']] == ['none', 'none']
+    assert [peer['route'] for peer in node2['peers']] == node2['routes']
+
+
+def test_hostgw_nodes_of_one_segment_share_one_list_of_every_node_s_route():
+    result = plan()
+    assert list(result['hostgw']['segments']) == ['ens5']
+    every = result['hostgw']['segments']['ens5']['routes']
+    assert [route['dest'] for route in every] == ['10.244.0.0/24', '10.244.1.0/24', '10.244.2.0/24']
+    assert result['nodes']['node2']['hostgw'] == {'segment': 'ens5', 'exclude': '10.244.1.0/24'}
+    assert plan(podnet_mode='bridge')['hostgw'] is None
 
 
 def test_every_node_gets_address_uplink_rack_subnet_gateway_and_mtu():
@@ -317,9 +327,9 @@ def test_hostgw_every_node_routes_every_peer_subnet_via_that_peer(case):
     assert all(subnet.subnet_of(ipaddress.IPv4Network('10.244.0.0/16')) for subnet in subnets)
     assert all(not a.overlaps(b) for i, a in enumerate(subnets) for b in subnets[i + 1:])
     for name, node in nodes.items():
-        routes = node['hostgw']['routes']
+        routes = hostgw_part(result, name)['routes']
         assert len(routes) == count - 1
-        for peer in node['hostgw']['peers']:
+        for peer in hostgw_part(result, name)['peers']:
             assert peer['route'] == {'dest': nodes[peer['name']]['pod_cidr'], 'via': nodes[peer['name']]['node_ip'],
                                      'dev': node['uplink']}
             assert peer['encap'] == 'none'
@@ -380,10 +390,12 @@ def test_hostgw_shared_peer_entries_equal_peers_built_for_each_node(uplinks, rnd
         hostvars['podnet_uplink'] = uplink
         hosts.append(hostvars)
     rnd.shuffle(hosts)
-    nodes = cluster_plan(hosts, SETTINGS)['nodes']
+    result = cluster_plan(hosts, SETTINGS)
+    nodes = result['nodes']
     assert len(nodes) == len(uplinks)
+    assert sorted(result['hostgw']['segments']) == sorted(set(uplinks))
     for name, node in nodes.items():
-        assert node['hostgw'] == reference_hostgw_part(nodes, name)
+        assert hostgw_part(result, name) == reference_hostgw_part(nodes, name)
 
 
 def test_a_big_inventory_across_segments_is_refused_with_a_bounded_number_of_messages():
@@ -409,19 +421,20 @@ def ipip_plan(mode='hostgw', ipip='CrossSubnet', hosts=None, **changes):
 
 
 def routes_by_peer(result, name):
-    node = result['nodes'][name]
-    return dict((peer['name'], (peer['encap'], peer['route'])) for peer in node['hostgw']['peers'])
+    return dict((peer['name'], (peer['encap'], peer['route'])) for peer in hostgw_part(result, name)['peers'])
 
 
 def test_cross_subnet_hostgw_routes_same_rack_direct_and_other_racks_through_tunl0():
     result = ipip_plan()
-    node1 = result['nodes']['node1']
+    node1 = hostgw_part(result, 'node1')
     assert routes_by_peer(result, 'node1') == {
-        'node2': ('none', {'dest': node1['hostgw']['peers'][0]['pod_cidr'], 'via': '10.89.60.12', 'dev': 'ens5'}),
-        'node3': ('ipip', {'dest': node1['hostgw']['peers'][1]['pod_cidr'], 'via': '10.89.61.11', 'dev': 'tunl0',
+        'node2': ('none', {'dest': node1['peers'][0]['pod_cidr'], 'via': '10.89.60.12', 'dev': 'ens5'}),
+        'node3': ('ipip', {'dest': node1['peers'][1]['pod_cidr'], 'via': '10.89.61.11', 'dev': 'tunl0',
                            'onlink': True}),
     }
-    assert node1['hostgw']['routes'] == [peer['route'] for peer in node1['hostgw']['peers']]
+    assert node1['routes'] == [peer['route'] for peer in node1['peers']]
+    # One list per segment (uplink and its networks): rack 10.89.60.0/24 and rack 10.89.61.0/24.
+    assert sorted(result['hostgw']['segments']) == ['ens5 10.89.60.0/24', 'ens5 10.89.61.0/24']
     assert [encap for encap, _ in routes_by_peer(result, 'node3').values()] == ['ipip', 'ipip']
     assert result['ipip'] == {'mode': 'CrossSubnet', 'node_ips': ['10.89.60.11', '10.89.60.12', '10.89.61.11']}
 
@@ -445,15 +458,15 @@ def test_the_tunnel_mtu_follows_each_node_s_uplink():
 def test_always_tunnels_same_rack_peers_too():
     result = ipip_plan(ipip='Always')
     for name in ('node1', 'node2', 'node3'):
-        assert set(route['dev'] for route in result['nodes'][name]['hostgw']['routes']) == {'tunl0'}
-        assert all(route['onlink'] for route in result['nodes'][name]['hostgw']['routes'])
+        assert set(route['dev'] for route in hostgw_part(result, name)['routes']) == {'tunl0'}
+        assert all(route['onlink'] for route in hostgw_part(result, name)['routes'])
 
 
 def test_cross_subnet_on_one_segment_tunnels_nothing():
     result = ipip_plan(hosts=three_hosts())
-    for node in result['nodes'].values():
+    for name, node in result['nodes'].items():
         assert node['ipip'] is None and node['mtu'] == 1500
-        assert set(route['dev'] for route in node['hostgw']['routes']) == {'ens5'}
+        assert set(route['dev'] for route in hostgw_part(result, name)['routes']) == {'ens5'}
 
 
 def test_never_keeps_today_s_plan():
@@ -512,7 +525,7 @@ def test_a_peer_tunnels_exactly_when_the_mode_says_so(racks, ipip, mode):
     rack_of = dict(('n%d' % index, rack) for index, rack in enumerate(racks))
     for name, node in result['nodes'].items():
         if mode == 'hostgw':
-            pairs = [(peer['name'], peer['encap'], peer['route']['dev']) for peer in node['hostgw']['peers']]
+            pairs = [(peer['name'], peer['encap'], peer['route']['dev']) for peer in hostgw_part(result, name)['peers']]
         else:
             pairs = [(peer['name'], peer['encap'], None) for peer in node['bgp']['peers']]
         crosses = [rack_of[peer] != rack_of[name] for peer, _, _ in pairs]
