@@ -514,8 +514,9 @@ class _HostgwPeers(object):
 
     A peer's entry depends on the node only through the node's uplink name (the route's device) and, with
     podnet_ipip_mode CrossSubnet, the node's uplink networks (whether the peer is reached on-link or through
-    tunl0). Nodes alike in both share one list of every node's entry, and a node's own part names that list
-    (``segment``) and the entry to leave out (``exclude``, its own pod subnet). So the plan holds O(N) entries per
+    tunl0). Nodes alike in both share one list of every node's entry (``peers``, ``routes`` and the same routes as
+    ``route_lines``), and a node's own part names that list (``segment``) and the entry to leave out (``exclude``,
+    its own pod subnet), which ip_routes' ``exclude`` drops on the node. So the plan holds O(N) entries per
     segment instead of N lists of N-1: Ansible copies a fact container by container, and N*(N-1) entries made the
     set_fact of the plan take minutes at 1,000 nodes (docs/benchmarks.md).
     """
@@ -537,8 +538,14 @@ class _HostgwPeers(object):
         if name not in self.segments:
             peers = [_hostgw_peer(node, peer, self._assigned[peer['name']], self._tunnels.encap(node, peer['address']))
                      for peer in self._order]
-            self.segments[name] = {'peers': peers, 'routes': [peer['route'] for peer in peers]}
+            routes = [peer['route'] for peer in peers]
+            self.segments[name] = {'peers': peers, 'routes': routes, 'route_lines': [route_line(r) for r in routes]}
         return {'segment': name, 'exclude': str(self._assigned[node['name']])}
+
+
+def route_line(route):
+    """A host-gw route in ip_routes' route_lines form: a string per route is far cheaper for Ansible than a dict."""
+    return '%s via %s dev %s%s' % (route['dest'], route['via'], route['dev'], ' onlink' if route.get('onlink') else '')
 
 
 def hostgw_part(plan, name):

@@ -13,6 +13,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from ansible_collections.podnet.netmodes.plugins.filter.cluster_plan import FilterModule
 from ansible_collections.podnet.netmodes.plugins.module_utils import _rules
+from ansible_collections.podnet.netmodes.plugins.modules import ip_routes
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._plan import hostgw_part
 
 cluster_plan = FilterModule().filters()['cluster_plan']
@@ -77,6 +78,9 @@ def test_hostgw_nodes_of_one_segment_share_one_list_of_every_node_s_route():
     every = result['hostgw']['segments']['ens5']['routes']
     assert [route['dest'] for route in every] == ['10.244.0.0/24', '10.244.1.0/24', '10.244.2.0/24']
     assert result['nodes']['node2']['hostgw'] == {'segment': 'ens5', 'exclude': '10.244.1.0/24'}
+    assert result['hostgw']['segments']['ens5']['route_lines'] == [
+        '10.244.0.0/24 via 10.89.10.11 dev ens5', '10.244.1.0/24 via 10.89.10.12 dev ens5',
+        '10.244.2.0/24 via 10.89.10.13 dev ens5']
     assert plan(podnet_mode='bridge')['hostgw'] is None
 
 
@@ -435,6 +439,8 @@ def test_cross_subnet_hostgw_routes_same_rack_direct_and_other_racks_through_tun
     assert node1['routes'] == [peer['route'] for peer in node1['peers']]
     # One list per segment (uplink and its networks): rack 10.89.60.0/24 and rack 10.89.61.0/24.
     assert sorted(result['hostgw']['segments']) == ['ens5 10.89.60.0/24', 'ens5 10.89.61.0/24']
+    rack1 = result['hostgw']['segments']['ens5 10.89.60.0/24']
+    assert rack1['route_lines'][2] == '%s via 10.89.61.11 dev tunl0 onlink' % rack1['routes'][2]['dest']
     assert [encap for encap, _ in routes_by_peer(result, 'node3').values()] == ['ipip', 'ipip']
     assert result['ipip'] == {'mode': 'CrossSubnet', 'node_ips': ['10.89.60.11', '10.89.60.12', '10.89.61.11']}
 
@@ -536,3 +542,29 @@ def test_a_peer_tunnels_exactly_when_the_mode_says_so(racks, ipip, mode):
         tunnels_any = ipip == 'Always' or any(rack_of[other] != rack_of[name] for other in rack_of)
         assert (node['ipip'] is not None) == tunnels_any
         assert node['mtu'] == (1480 if tunnels_any else 1500)
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=10),
+       st.sampled_from(['Never', 'CrossSubnet', 'Always']))
+def test_hostgw_route_lines_declare_exactly_the_routes_of_the_plan(racks, ipip):
+    hosts = [host('n%d' % index, '10.89.%d.%d' % (60 + rack, 10 + index), network='10.89.%d.0/24' % (60 + rack))
+             for index, rack in enumerate(racks)]
+    if ipip == 'Never':
+        hosts = [host('n%d' % index, '10.89.60.%d' % (10 + index), network='10.89.60.0/24') for index in range(len(racks))]
+    result = ipip_plan(ipip=ipip, hosts=hosts)
+    for segment in result['hostgw']['segments'].values():
+        assert len(segment['route_lines']) == len(segment['routes']) == len(hosts)
+        for line, route in zip(segment['route_lines'], segment['routes']):
+            spec, problem = ip_routes.route_line_spec(line)
+            assert problem is None
+            assert dict((key, spec[key]) for key in ('dest', 'via', 'dev')) == dict(
+                (key, route[key]) for key in ('dest', 'via', 'dev'))
+            assert spec['onlink'] == route.get('onlink', False) and spec['type'] == 'unicast'
+    # Every node's routes (its segment's list without its own subnet) are every other node's subnet.
+    for name, node in result['nodes'].items():
+        own = result['hostgw']['segments'][node['hostgw']['segment']]
+        kept = [line for line in own['route_lines'] if line.split()[0] != node['hostgw']['exclude']]
+        assert len(kept) == len(hosts) - 1
+        assert sorted(line.split()[0] for line in kept) == sorted(
+            other['pod_cidr'] for other_name, other in result['nodes'].items() if other_name != name)
