@@ -5,20 +5,20 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Converge time of site.yml over SSH: first converge and no-op rerun, next to a trivial play on the same hosts.
 
-For each mode a container lab (lab/podnet_lab.py) is built with fresh hosts for every cluster size (2 + 4 + 8 + 16
-hosts by default, all on one rack); each host gets sshd as a lab tool from the lab's own package source, and the
-controller joins the rack bridge with one address (.250), so Ansible reaches every host over SSH on its rack
-address, the way racks are reached (no podman connection, nothing outside the lab).
-
-Per size, under the lab lock (/tmp/podnet-lab.lock, released between phases): one warm-up of the trivial play
-(gather network facts + one ping), the first converge of site.yml, then REPEATS pairs of (trivial play, no-op rerun)
-alternately, so each ratio compares two runs of the same moment. Every podnet run uses the json callback: its task
+For each mode, size and checkout of the collection, one phase under the lab lock (/tmp/podnet-lab.lock, released
+between phases): a container lab (lab/podnet_lab.py) of that many fresh hosts on one rack is built; each host gets
+sshd as a lab tool from the lab's own package source, and the controller joins the rack bridge with one address
+(.250), so Ansible reaches every host over SSH on its rack address, the way racks are reached (no podman
+connection, nothing outside the lab). Then one warm-up of the trivial play (gather network facts + one ping), the
+first converge of site.yml, REPEATS pairs of (trivial play, no-op rerun) alternately, so each ratio compares two
+runs of the same moment, and the lab goes down. (One lab per phase: about 23 systemd containers exhaust this
+machine's fs.inotify.max_user_instances of 128, so all sizes cannot be up at once.) Every podnet run uses the json callback: its task
 durations are the per-task profile and its stats prove the rerun changed nothing (a rerun that reports a change
 makes the script exit 1).
 
-With --baseline DIR (another checkout of the collection, e.g. the commit before a change) every size also gets a
-second, separate set of fresh hosts converged by that checkout, measured in the same phase and interleaved with the
-first (trivial, rerun, baseline trivial, baseline rerun), so before and after come from the same moment.
+With --baseline DIR (another checkout of the collection, e.g. the commit before a change) the sizes in
+--baseline-sizes of the modes in --baseline-modes are measured once more, on fresh hosts, with that checkout's
+site.yml, right after the same size with the measured checkout.
 
     PODNET_LAB_IMAGE=... PODNET_LAB_CACHE=... .venv/bin/python benchmarks/converge.py --modes hostgw --sizes 2 4 8 16 \
         --baseline /tmp/podnet-base
@@ -303,7 +303,6 @@ def main():
     parser.add_argument('--work', default=os.path.join(ROOT, '.lab', 'converge'))
     parser.add_argument('--profile-top', type=int, default=12)
     parser.add_argument('--output', help='also write the tables (markdown) here')
-    parser.add_argument('--keep', action='store_true', help='leave the last lab up')
     args = parser.parse_args()
     project = os.path.abspath(args.project)
     baseline = os.path.abspath(args.baseline) if args.baseline else None
@@ -320,37 +319,46 @@ def main():
     log(head)
     for mode in args.modes:
         base_sizes = (args.baseline_sizes or args.sizes) if baseline and mode in args.baseline_modes else []
-        lab = lab_inventory(mode, args.sizes, base_sizes)
-        lab_path = os.path.join(args.work, 'lab-%s.yml' % mode)
-        write_yaml(lab_path, lab)
-        with lab_lock('%s: lab up' % mode):
-            lab_up(lab_path, lab, key)
-        try:
-            for size in args.sizes:
-                clusters = {labels[project]: Cluster(project, args.work, mode, size, lab, key, 'c')}
-                if size in base_sizes:
-                    clusters[labels[baseline]] = Cluster(baseline, args.work, mode, size, lab, key, 'b')
-                with lab_lock('%s: %d hosts' % (mode, size)):
-                    measured = measure(clusters, args.repeats)
+        for size in args.sizes:
+            runs = [(project, 'c')] + ([(baseline, 'b')] if size in base_sizes else [])
+            for path, prefix in runs:
+                lab = lab_inventory(mode, [size] if prefix == 'c' else [], [size] if prefix == 'b' else [])
+                lab_path = os.path.join(args.work, 'lab-%s.yml' % mode)
+                write_yaml(lab_path, lab)
+                cluster = Cluster(path, args.work, mode, size, lab, key, prefix)
+                with lab_lock('%s, %d hosts, %s' % (mode, size, labels[path])):
+                    try:
+                        lab_up(lab_path, lab, key)
+                        measured = measure({labels[path]: cluster}, args.repeats)
+                    finally:
+                        lab_down(lab_path)
                 results += measured
                 for line in table(measured).splitlines()[2:]:
                     log(line)
-        finally:
-            if not args.keep or mode != args.modes[-1]:
-                with lab_lock('%s: lab down' % mode):
-                    lab_down(lab_path)
-    text = [head, '', table(results), '']
-    for mode in args.modes:
-        biggest = max(r['size'] for r in results if r['mode'] == mode)
-        for result in [r for r in results if r['mode'] == mode and r['size'] == biggest]:
-            text += [profile_table(result, args.profile_top), '']
-    text.append('Load average after: %s' % load())
-    output = '\n'.join(text)
+                # Kept current after every phase, so an interrupted run still leaves its tables.
+                write_report(args.output, report_text(head, results, args.modes, args.profile_top))
+    output = report_text(head, results, args.modes, args.profile_top)
     print(output)
-    if args.output:
-        with open(args.output, 'w') as handle:
-            handle.write(output + '\n')
+    write_report(args.output, output)
     return 0
+
+
+def report_text(head, results, modes, top):
+    text = [head, '', table(results), '']
+    for mode in modes:
+        sizes = [r['size'] for r in results if r['mode'] == mode]
+        if not sizes:
+            continue
+        for result in [r for r in results if r['mode'] == mode and r['size'] == max(sizes)]:
+            text += [profile_table(result, top), '']
+    text.append('Load average after: %s' % load())
+    return '\n'.join(text)
+
+
+def write_report(path, text):
+    if path:
+        with open(path, 'w') as handle:
+            handle.write(text + '\n')
 
 
 if __name__ == '__main__':
