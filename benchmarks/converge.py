@@ -280,6 +280,25 @@ def profile_table(result, top):
     return '\n'.join(lines)
 
 
+def phases(args, project, baseline):
+    """(mode, size, checkout, host prefix) per lab phase: --phases in its order, else every mode and size."""
+    if args.phases:
+        for spec in args.phases:
+            parts = spec.split(':')
+            if len(parts) not in (2, 3) or parts[0] not in MODE_VARS or (parts[2:] and parts[2] != 'base'):
+                raise SystemExit('--phases %s: use MODE:SIZE or MODE:SIZE:base' % spec)
+            if parts[2:] and not baseline:
+                raise SystemExit('--phases %s needs --baseline' % spec)
+            yield (parts[0], int(parts[1])) + ((baseline, 'b') if parts[2:] else (project, 'c'))
+        return
+    for mode in args.modes:
+        base_sizes = (args.baseline_sizes or args.sizes) if baseline and mode in args.baseline_modes else []
+        for size in args.sizes:
+            yield mode, size, project, 'c'
+            if size in base_sizes:
+                yield mode, size, baseline, 'b'
+
+
 def describe(path):
     done = subprocess.run(['git', '-C', path, 'log', '-1', '--format=%h'], capture_output=True, text=True, check=False)
     stamp = os.path.join(path, '.commit')
@@ -301,6 +320,8 @@ def main():
     parser.add_argument('--baseline-modes', nargs='+', default=['hostgw'], choices=sorted(MODE_VARS))
     parser.add_argument('--baseline-sizes', nargs='+', type=int, help='sizes with a baseline (default: --sizes)')
     parser.add_argument('--work', default=os.path.join(ROOT, '.lab', 'converge'))
+    parser.add_argument('--phases', nargs='+', metavar='MODE:SIZE[:base]',
+                        help='lab phases in this order instead of every mode and size (":base": the baseline)')
     parser.add_argument('--profile-top', type=int, default=12)
     parser.add_argument('--output', help='also write the tables (markdown) here')
     args = parser.parse_args()
@@ -317,27 +338,24 @@ def main():
     head = 'site.yml of %s; load average before: %s; %d CPUs' % (
         ', '.join('%s (%s)' % (label, path) for path, label in labels.items()), load(), os.cpu_count())
     log(head)
-    for mode in args.modes:
-        base_sizes = (args.baseline_sizes or args.sizes) if baseline and mode in args.baseline_modes else []
-        for size in args.sizes:
-            runs = [(project, 'c')] + ([(baseline, 'b')] if size in base_sizes else [])
-            for path, prefix in runs:
-                lab = lab_inventory(mode, [size] if prefix == 'c' else [], [size] if prefix == 'b' else [])
-                lab_path = os.path.join(args.work, 'lab-%s.yml' % mode)
-                write_yaml(lab_path, lab)
-                cluster = Cluster(path, args.work, mode, size, lab, key, prefix)
-                with lab_lock('%s, %d hosts, %s' % (mode, size, labels[path])):
-                    try:
-                        lab_up(lab_path, lab, key)
-                        measured = measure({labels[path]: cluster}, args.repeats)
-                    finally:
-                        lab_down(lab_path)
-                results += measured
-                for line in table(measured).splitlines()[2:]:
-                    log(line)
-                # Kept current after every phase, so an interrupted run still leaves its tables.
-                write_report(args.output, report_text(head, results, args.modes, args.profile_top))
-    output = report_text(head, results, args.modes, args.profile_top)
+    for mode, size, path, prefix in phases(args, project, baseline):
+        lab = lab_inventory(mode, [size] if prefix == 'c' else [], [size] if prefix == 'b' else [])
+        lab_path = os.path.join(args.work, 'lab-%s.yml' % mode)
+        write_yaml(lab_path, lab)
+        cluster = Cluster(path, args.work, mode, size, lab, key, prefix)
+        with lab_lock('%s, %d hosts, %s' % (mode, size, labels[path])):
+            try:
+                lab_up(lab_path, lab, key)
+                measured = measure({labels[path]: cluster}, args.repeats)
+            finally:
+                lab_down(lab_path)
+        results += measured
+        for line in table(measured).splitlines()[2:]:
+            log(line)
+        # Kept current after every phase, so an interrupted run still leaves its tables.
+        write_report(args.output, report_text(head, results, sorted(set(r['mode'] for r in results)),
+                                              args.profile_top))
+    output = report_text(head, results, sorted(set(r['mode'] for r in results)), args.profile_top)
     print(output)
     write_report(args.output, output)
     return 0

@@ -57,3 +57,21 @@ def test_the_table_shows_ratios_and_load_with_the_checkout_that_converged():
            'ratio': 2.5, 'first_ratio': 10.0, 'load_before': '1.00 1.00 1.00', 'load_after': '2.00 1.00 1.00'}
     line = converge.table([row]).splitlines()[-1]
     assert line == '| hostgw | 4 | abc1234 | 4.0 | 40.0 | 10.0 | 10.0x | **2.50x** | 1.00 1.00 1.00 -> 2.00 1.00 1.00 |'
+
+
+class Args(object):
+    def __init__(self, **kwargs):
+        self.__dict__.update(dict(phases=None, modes=['hostgw', 'bgp'], sizes=[2, 4], baseline_sizes=[4],
+                                  baseline_modes=['hostgw']), **kwargs)
+
+
+def test_phases_cover_every_mode_and_size_with_the_baseline_right_after_its_size():
+    assert list(converge.phases(Args(), '/new', '/old')) == [
+        ('hostgw', 2, '/new', 'c'), ('hostgw', 4, '/new', 'c'), ('hostgw', 4, '/old', 'b'),
+        ('bgp', 2, '/new', 'c'), ('bgp', 4, '/new', 'c')]
+
+
+def test_explicit_phases_run_in_the_order_given():
+    args = Args(phases=['hostgw:4', 'hostgw:4:base', 'bridge:16'])
+    assert list(converge.phases(args, '/new', '/old')) == [
+        ('hostgw', 4, '/new', 'c'), ('hostgw', 4, '/old', 'b'), ('bridge', 16, '/new', 'c')]
