@@ -81,6 +81,15 @@ options:
       - Kernel parameters to hold now, name (dotted, as C(sysctl) prints it) to value.
     type: dict
     default: {}
+  exists:
+    description:
+      - Paths to look at without changing them; the result's RV(exists) says whether each exists (a symlink counts,
+        whether or not its target does).
+      - For skipping, without another round trip, a later task whose state such a path shows - for example
+        C(systemctl enable) of a unit whose C(.wants) link is already there.
+    type: list
+    elements: path
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -116,11 +125,18 @@ EXAMPLES = r'''
         content: "net.ipv4.ip_forward=1\n"
     sysctl:
       net.ipv4.ip_forward: 1
+    exists:
+      - /etc/systemd/system/multi-user.target.wants/podnet-nftables.service
   register: written
 
-- name: Reload systemd only when the unit file changed
+- name: Enable the unit only when its file changed or it is not enabled yet
   ansible.builtin.systemd_service:
+    name: podnet-nftables.service
+    enabled: true
     daemon_reload: "{{ '/etc/systemd/system/podnet-nftables.service' in written.files }}"
+  when: >-
+    '/etc/systemd/system/podnet-nftables.service' in written.files
+    or not written.exists['/etc/systemd/system/multi-user.target.wants/podnet-nftables.service']
 '''
 
 RETURN = r'''
@@ -141,6 +157,11 @@ sysctl:
   returned: always
   type: dict
   sample: {net.ipv4.ip_forward: {before: '0', after: '1'}}
+exists:
+  description: Each path of O(exists), to whether it exists (looked at after the files were written).
+  returned: always
+  type: dict
+  sample: {/etc/systemd/system/multi-user.target.wants/podnet-nftables.service: true}
 '''
 
 import os
@@ -260,6 +281,7 @@ def run_module():
                 path=dict(type='path', required=True), content=dict(type='str', required=True),
                 mode=dict(type='str', default='0644'), **attributes)),
             sysctl=dict(type='dict', default={}),
+            exists=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -281,6 +303,7 @@ def run_module():
         if change is not None:
             result['sysctl'][name] = change
     result['changed'] = bool(result['directories'] or result['files'] or result['sysctl'])
+    result['exists'] = dict((path, os.path.lexists(path)) for path in params['exists'])
     if module._diff:
         result['diff'] = diffs
     module.exit_json(**result)

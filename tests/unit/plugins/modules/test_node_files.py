@@ -122,3 +122,14 @@ def test_unknown_parameter_and_a_directory_in_a_files_path_are_refused(tmp_path,
 ])
 def test_sysctl_names_map_to_proc_sys_as_sysctl_reads_them(name, expected):
     assert node_files.sysctl_path(name, '/proc/sys') == expected
+
+
+def test_exists_reports_paths_without_touching_them_in_both_modes(tmp_path, proc):
+    (tmp_path / 'there').write_text('x')
+    os.symlink(str(tmp_path / 'nowhere'), str(tmp_path / 'dangling'))
+    paths = [str(tmp_path / 'there'), str(tmp_path / 'dangling'), str(tmp_path / 'absent')]
+    for check_mode in (True, False):
+        result, _ = run_module(node_files, {'exists': paths}, check_mode=check_mode)
+        assert result['changed'] is False
+        assert result['exists'] == {paths[0]: True, paths[1]: True, paths[2]: False}
+    assert not (tmp_path / 'absent').exists()
