@@ -71,11 +71,25 @@ def load():
     return ' '.join('%.2f' % value for value in os.getloadavg())
 
 
+GIVE_UP_AT = None   # epoch seconds: stop waiting for the lab lock then (--give-up-at)
+
+
 @contextlib.contextmanager
 def lab_lock(what):
     started = time.monotonic()
     with open(LOCK, 'a') as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        if GIVE_UP_AT is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.time() > GIVE_UP_AT:
+                        raise SystemExit('%s: the lab lock was not free before %s; stopping'
+                                         % (what, time.strftime('%H:%M', time.localtime(GIVE_UP_AT))))
+                    time.sleep(2)
         log('lock taken for %s after %.0f s' % (what, time.monotonic() - started))
         try:
             yield
@@ -322,10 +336,16 @@ def main():
     parser.add_argument('--work', default=os.path.join(ROOT, '.lab', 'converge'))
     parser.add_argument('--phases', nargs='+', metavar='MODE:SIZE[:base]',
                         help='lab phases in this order instead of every mode and size (":base": the baseline)')
+    parser.add_argument('--give-up-at', metavar='HH:MM', help='stop waiting for the lab lock at this time today')
     parser.add_argument('--profile-top', type=int, default=12)
     parser.add_argument('--output', help='also write the tables (markdown) here')
     args = parser.parse_args()
     project = os.path.abspath(args.project)
+    if args.give_up_at:
+        global GIVE_UP_AT
+        hour, minute = (int(part) for part in args.give_up_at.split(':'))
+        now = time.localtime()
+        GIVE_UP_AT = time.mktime((now.tm_year, now.tm_mon, now.tm_mday, hour, minute, 0, 0, 0, -1))
     baseline = os.path.abspath(args.baseline) if args.baseline else None
     labels = {project: describe(project)}
     if baseline:
