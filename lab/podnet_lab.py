@@ -35,7 +35,10 @@ import time
 
 import yaml
 
-IMAGE = "localhost/podnet-lab:bookworm"
+# PODNET_LAB_IMAGE and PODNET_LAB_CACHE let a second working tree of the project keep its own image and
+# package source: the image is rebuilt whenever lab_key() differs, so two trees with different package
+# lists sharing one image would rebuild it (and replace the package source under each other's hosts) in turn.
+IMAGE = os.environ.get("PODNET_LAB_IMAGE", "localhost/podnet-lab:bookworm")
 SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # What a fresh Debian server has that Ansible and the verify steps rely on: systemd as PID 1,
@@ -48,10 +51,11 @@ IMAGE_PACKAGES = [
 # What the roles install (roles/common podnet_packages, roles/bgp bird2): served by the lab's
 # package source with every dependency the image lacks, recommends included as apt installs them.
 REPO_PACKAGES = ["bird2", "containernetworking-plugins", "iproute2", "nftables"]
-# Lab tools: what the lab's own measurements install into a host on demand (benchmarks/datapath.py:
-# iperf3), never a role. Served by the same source, so no host reaches outside the lab for them;
-# kept apart so that REPO_PACKAGES stays exactly what the roles install.
-LAB_TOOL_PACKAGES = ["iperf3"]
+# Lab tools: what the lab's own measurements install into a host on demand (benchmarks/datapath.py: iperf3;
+# benchmarks/converge.py: openssh-server, to reach hosts over SSH as racks are reached), never a role. Served by the
+# same source, so no host reaches outside the lab for them; kept apart so that REPO_PACKAGES stays exactly what the
+# roles install.
+LAB_TOOL_PACKAGES = ["iperf3", "openssh-server"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE_DIR = os.environ.get("PODNET_LAB_CACHE", os.path.join(ROOT, ".cache"))
 REPO_MOUNT = "/srv/podnet-lab-repo"

@@ -88,9 +88,11 @@ EXAMPLES = r"""
     that: podnet_plan.problems | length == 0
     fail_msg: "{{ podnet_plan.problems | join('\n') }}"
 
-- name: Route every peer's pod subnet (host-gw)
+- name: Route every peer's pod subnet (host-gw) - the node's segment's list, without the node's own subnet
   podnet.netmodes.ip_routes:
-    routes: "{{ podnet_plan.nodes[inventory_hostname].hostgw.routes }}"
+    route_lines: "{{ podnet_plan.hostgw.segments[podnet_plan.nodes[inventory_hostname].hostgw.segment].route_lines }}"
+    exclude:
+      - "{{ podnet_plan.nodes[inventory_hostname].hostgw.exclude }}"
 """
 
 RETURN = r"""
@@ -115,6 +117,20 @@ _value:
     ipip:
       description: C(mode) (C(podnet_ipip_mode), V(Never) when unset) and C(node_ips), every node's IP sorted (the
         only sources IPIP is accepted from).
+      type: dict
+    hostgw:
+      description:
+        - In hostgw mode, C(segments), one list of every node's route per segment, by name; V(null) otherwise. Nodes
+          with the same uplink name (and, with C(podnet_ipip_mode=CrossSubnet), the same uplink networks) reach every
+          node alike, so they share one list; each node's part says which (C(nodes[NAME].hostgw.segment)) and which
+          entry is its own (C(exclude)). So the plan holds N entries per segment, not N lists of N-1.
+        - Each segment holds C(peers) (every node's C(name), C(node_ip), C(pod_cidr), C(encap) and C(route)) sorted by
+          pod subnet, C(routes) (their routes, as the M(podnet.netmodes.ip_routes) module takes them) and
+          C(route_lines) (the same routes as strings, its faster form).
+        - C(encap) is the plan's decision how the peer is reached - V(none), a direct route via the peer's node
+          IP on the uplink, or V(ipip), the same route through C(tunl0) with C(onlink) - made once per pair from
+          C(podnet_ipip_mode) (V(CrossSubnet) tunnels to peers whose node IP is on none of the node's uplink
+          networks, V(Always) to every peer).
       type: dict
     bgp:
       description: In bgp mode, the cluster's topology (C(mesh) or C(route-reflectors)), C(as_number),
@@ -155,13 +171,10 @@ _value:
           type: dict
         hostgw:
           description:
-            - In hostgw mode, C(peers) (each with C(name), C(node_ip), C(pod_cidr), C(encap) and C(route)) sorted by
-              pod subnet, and C(routes), the peers' routes as the M(podnet.netmodes.ip_routes) module takes them;
-              V(null) otherwise.
-            - C(encap) is the plan's decision how the peer is reached - V(none), a direct route via the peer's node
-              IP on the uplink, or V(ipip), the same route through C(tunl0) with C(onlink) - made once per pair from
-              C(podnet_ipip_mode) (V(CrossSubnet) tunnels to peers whose node IP is on none of the node's uplink
-              networks, V(Always) to every peer).
+            - In hostgw mode, C(segment), the name of the node's list in the top-level C(hostgw.segments), and
+              C(exclude), the node's own pod subnet, which it leaves out of that list; V(null) otherwise.
+            - The node's routes are its segment's C(route_lines) (or C(routes)) without the one to C(exclude), as the
+              M(podnet.netmodes.ip_routes) module takes them with its O(podnet.netmodes.ip_routes#module:exclude).
           type: dict
         bgp:
           description:
@@ -183,6 +196,18 @@ _value:
     node_prefix: 24
     ipip: {mode: Never, node_ips: [10.89.20.11, 10.89.20.12]}
     bgp: null
+    hostgw:
+      segments:
+        ens5:
+          peers:
+            - {name: node1, node_ip: 10.89.20.11, pod_cidr: 10.244.0.0/24, encap: none,
+               route: {dest: 10.244.0.0/24, via: 10.89.20.11, dev: ens5}}
+            - {name: node2, node_ip: 10.89.20.12, pod_cidr: 10.244.1.0/24, encap: none,
+               route: {dest: 10.244.1.0/24, via: 10.89.20.12, dev: ens5}}
+          routes:
+            - {dest: 10.244.0.0/24, via: 10.89.20.11, dev: ens5}
+            - {dest: 10.244.1.0/24, via: 10.89.20.12, dev: ens5}
+          route_lines: [10.244.0.0/24 via 10.89.20.11 dev ens5, 10.244.1.0/24 via 10.89.20.12 dev ens5]
     nodes:
       node1:
         name: node1
@@ -194,15 +219,7 @@ _value:
         pod_gateway: 10.244.0.1
         pod_prefix: 24
         bridge: {name: cni0, mtu: 1500, addresses: [10.244.0.1/24]}
-        hostgw:
-          peers:
-            - name: node2
-              node_ip: 10.89.20.12
-              pod_cidr: 10.244.1.0/24
-              encap: none
-              route: {dest: 10.244.1.0/24, via: 10.89.20.12, dev: ens5}
-          routes:
-            - {dest: 10.244.1.0/24, via: 10.89.20.12, dev: ens5}
+        hostgw: {segment: ens5, exclude: 10.244.0.0/24}
         bgp: null
         ipip: null
 """

@@ -94,6 +94,18 @@ options:
       - Mutually exclusive with I(routes).
     type: list
     elements: str
+  exclude:
+    description:
+      - Destinations (networks in CIDR notation) whose routes are left out of I(routes) or I(route_lines). Every
+        declared route to one of them, whatever its metric, is dropped before anything is compared, so with
+        I(purge) a route of protocol I(proto) to it is removed like any other undeclared one.
+      - For one route list shared by many hosts, each leaving out its own entry - the host-gw plan gives every node
+        of a segment the same list of every node's route, and each node excludes its own pod subnet. Filtering
+        here, on the node, costs nothing on the controller, where filtering a list per host in a template costs
+        N*N item lookups for N hosts (docs/benchmarks.md).
+    type: list
+    elements: str
+    default: []
   table:
     description:
       - Routing table, C(main) or a number from 1 to 4294967295, except the kernel's reserved tables
@@ -490,12 +502,25 @@ def declared_items(params):
         yield where, spec, problem
 
 
+def excluded_destinations(module):
+    excluded = set()
+    for index, text in enumerate(module.params['exclude'] or []):
+        try:
+            excluded.add(canonical_network(to_text(text).strip()))
+        except ValueError as exc:
+            module.fail_json(msg='exclude[%d]: not a network address: %s' % (index, exc))
+    return excluded
+
+
 def declared_routes(module):
     routes = {}
+    excluded = excluded_destinations(module)
     for where, spec, problem in declared_items(module.params):
         if problem:
             module.fail_json(msg='%s: %s' % (where, problem))
         route = declared_route(module, where, spec)
+        if excluded and (route.family, route.dest) in excluded:
+            continue
         if route.key in routes:
             module.fail_json(msg='%s: %s metric %d is declared twice' % (where.split(' ')[0], route.dest,
                                                                          route.metric))
@@ -674,6 +699,7 @@ def main():
                 src=dict(type='str'),
             )),
             route_lines=dict(type='list', elements='str'),
+            exclude=dict(type='list', elements='str', default=[]),
             table=dict(type='raw', default='main'),
             proto=dict(type='int', default=94),
             purge=dict(type='bool', default=False),

@@ -365,7 +365,7 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
     groups = groups or {}
     mode = _setting(settings, 'podnet_mode') or 'bridge'
     result = {'mode': mode, 'problems': [], 'nodes': {}, 'cluster_cidr': None, 'node_prefix': None, 'bgp': None,
-              'ipip': None}
+              'ipip': None, 'hostgw': None}
     problems = result['problems']
     if mode not in MODES:
         problems.append(problem(ALL_HOSTS, 'podnet_mode', mode, 'is not one of %s' % ', '.join(MODES),
@@ -471,6 +471,8 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
                 'routes': [{'dest': str(subnet), 'type': 'blackhole'}],
             }
         result['nodes'][node['name']] = planned
+    if hostgw is not None:
+        result['hostgw'] = {'segments': hostgw.segments}
     return result
 
 
@@ -508,34 +510,50 @@ def _hostgw_peer(node, peer, peer_subnet, encap):
 
 
 class _HostgwPeers(object):
-    """Every host-gw node's peers and routes: every other node, sorted by pod subnet (as text).
+    """Every host-gw node's peers and routes, as one cluster-wide list per segment: every node, sorted by pod subnet.
 
-    The result holds N*(N-1) peers by nature (every node routes every other node's subnet), so the work per peer
-    is kept to a list slot: a peer's entry depends on the node only through the node's uplink and network (which
-    decide the route's device and whether it tunnels), so it is built once per (peer, segment), the order is
-    sorted once, and each node's lists are that order without the node itself. Entries are shared between nodes,
-    as a node's routes already share the dicts of its peers' routes.
+    A peer's entry depends on the node only through the node's uplink name (the route's device) and, with
+    podnet_ipip_mode CrossSubnet, the node's uplink networks (whether the peer is reached on-link or through
+    tunl0). Nodes alike in both share one list of every node's entry (``peers``, ``routes`` and the same routes as
+    ``route_lines``), and a node's own part names that list (``segment``) and the entry to leave out (``exclude``,
+    its own pod subnet), which ip_routes' ``exclude`` drops on the node. So the plan holds O(N) entries per
+    segment instead of N lists of N-1: Ansible copies a fact container by container, and N*(N-1) entries made the
+    set_fact of the plan take minutes at 1,000 nodes (docs/benchmarks.md).
     """
 
     def __init__(self, nodes, assigned, tunnels):
         self._order = sorted(nodes, key=lambda node: str(assigned[node['name']]))
         self._assigned = assigned
         self._tunnels = tunnels
-        self._position = dict((node['name'], index) for index, node in enumerate(self._order))
-        self._by_segment = {}
+        self.segments = {}
 
-    def _entries(self, node):
-        segment = (node['uplink'], self._tunnels.segment(node))
-        if segment not in self._by_segment:
-            peers = [_hostgw_peer(node, peer, self._assigned[peer['name']], self._tunnels.encap(node, peer['address']))
-                     for peer in self._order]
-            self._by_segment[segment] = (peers, [peer['route'] for peer in peers])
-        return self._by_segment[segment]
+    def _segment_name(self, node):
+        if self._tunnels.mode == 'CrossSubnet':
+            return '%s %s' % (node['uplink'], ','.join(str(network) for network in self._tunnels.segment(node)))
+        # Never: every route is direct on the uplink; Always: every route goes through tunl0.
+        return node['uplink']
 
     def part(self, node):
-        peers, routes = self._entries(node)
-        index = self._position[node['name']]
-        return {'peers': peers[:index] + peers[index + 1:], 'routes': routes[:index] + routes[index + 1:]}
+        name = self._segment_name(node)
+        if name not in self.segments:
+            peers = [_hostgw_peer(node, peer, self._assigned[peer['name']], self._tunnels.encap(node, peer['address']))
+                     for peer in self._order]
+            routes = [peer['route'] for peer in peers]
+            self.segments[name] = {'peers': peers, 'routes': routes, 'route_lines': [route_line(r) for r in routes]}
+        return {'segment': name, 'exclude': str(self._assigned[node['name']])}
+
+
+def route_line(route):
+    """A host-gw route in ip_routes' route_lines form: a string per route is far cheaper for Ansible than a dict."""
+    return '%s via %s dev %s%s' % (route['dest'], route['via'], route['dev'], ' onlink' if route.get('onlink') else '')
+
+
+def hostgw_part(plan, name):
+    """A host-gw node's peers and routes (every other node's), as the node's ip_routes task hands them over."""
+    own = plan['nodes'][name]['hostgw']
+    segment = plan['hostgw']['segments'][own['segment']]
+    return {'peers': [peer for peer in segment['peers'] if peer['pod_cidr'] != own['exclude']],
+            'routes': [route for route in segment['routes'] if route['dest'] != own['exclude']]}
 
 
 class _Tunnels(object):

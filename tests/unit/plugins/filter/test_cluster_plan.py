@@ -13,6 +13,8 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from ansible_collections.podnet.netmodes.plugins.filter.cluster_plan import FilterModule
 from ansible_collections.podnet.netmodes.plugins.module_utils import _rules
+from ansible_collections.podnet.netmodes.plugins.modules import ip_routes
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._plan import hostgw_part
 
 cluster_plan = FilterModule().filters()['cluster_plan']
 
@@ -61,13 +63,25 @@ def only_problem(result):
 # ---- what the roles get ---------------------------------------------------------------------------------------
 
 def test_a_hostgw_peer_route_is_ready_for_the_ip_routes_module():
-    node2 = plan()['nodes']['node2']
-    assert node2['hostgw']['routes'] == [
+    node2 = hostgw_part(plan(), 'node2')
+    assert node2['routes'] == [
         {'dest': '10.244.0.0/24', 'via': '10.89.10.11', 'dev': 'ens5'},
         {'dest': '10.244.2.0/24', 'via': '10.89.10.13', 'dev': 'ens5'},
     ]
-    assert [peer['encap'] for peer in node2['hostgw']['peers']] == ['none', 'none']
-    assert [peer['route'] for peer in node2['hostgw']['peers']] == node2['hostgw']['routes']
+    assert [peer['encap'] for peer in node2['peers']] == ['none', 'none']
+    assert [peer['route'] for peer in node2['peers']] == node2['routes']
+
+
+def test_hostgw_nodes_of_one_segment_share_one_list_of_every_node_s_route():
+    result = plan()
+    assert list(result['hostgw']['segments']) == ['ens5']
+    every = result['hostgw']['segments']['ens5']['routes']
+    assert [route['dest'] for route in every] == ['10.244.0.0/24', '10.244.1.0/24', '10.244.2.0/24']
+    assert result['nodes']['node2']['hostgw'] == {'segment': 'ens5', 'exclude': '10.244.1.0/24'}
+    assert result['hostgw']['segments']['ens5']['route_lines'] == [
+        '10.244.0.0/24 via 10.89.10.11 dev ens5', '10.244.1.0/24 via 10.89.10.12 dev ens5',
+        '10.244.2.0/24 via 10.89.10.13 dev ens5']
+    assert plan(podnet_mode='bridge')['hostgw'] is None
 
 
 def test_every_node_gets_address_uplink_rack_subnet_gateway_and_mtu():
@@ -317,9 +331,9 @@ def test_hostgw_every_node_routes_every_peer_subnet_via_that_peer(case):
     assert all(subnet.subnet_of(ipaddress.IPv4Network('10.244.0.0/16')) for subnet in subnets)
     assert all(not a.overlaps(b) for i, a in enumerate(subnets) for b in subnets[i + 1:])
     for name, node in nodes.items():
-        routes = node['hostgw']['routes']
+        routes = hostgw_part(result, name)['routes']
         assert len(routes) == count - 1
-        for peer in node['hostgw']['peers']:
+        for peer in hostgw_part(result, name)['peers']:
             assert peer['route'] == {'dest': nodes[peer['name']]['pod_cidr'], 'via': nodes[peer['name']]['node_ip'],
                                      'dev': node['uplink']}
             assert peer['encap'] == 'none'
@@ -380,10 +394,12 @@ def test_hostgw_shared_peer_entries_equal_peers_built_for_each_node(uplinks, rnd
         hostvars['podnet_uplink'] = uplink
         hosts.append(hostvars)
     rnd.shuffle(hosts)
-    nodes = cluster_plan(hosts, SETTINGS)['nodes']
+    result = cluster_plan(hosts, SETTINGS)
+    nodes = result['nodes']
     assert len(nodes) == len(uplinks)
+    assert sorted(result['hostgw']['segments']) == sorted(set(uplinks))
     for name, node in nodes.items():
-        assert node['hostgw'] == reference_hostgw_part(nodes, name)
+        assert hostgw_part(result, name) == reference_hostgw_part(nodes, name)
 
 
 def test_a_big_inventory_across_segments_is_refused_with_a_bounded_number_of_messages():
@@ -409,19 +425,22 @@ def ipip_plan(mode='hostgw', ipip='CrossSubnet', hosts=None, **changes):
 
 
 def routes_by_peer(result, name):
-    node = result['nodes'][name]
-    return dict((peer['name'], (peer['encap'], peer['route'])) for peer in node['hostgw']['peers'])
+    return dict((peer['name'], (peer['encap'], peer['route'])) for peer in hostgw_part(result, name)['peers'])
 
 
 def test_cross_subnet_hostgw_routes_same_rack_direct_and_other_racks_through_tunl0():
     result = ipip_plan()
-    node1 = result['nodes']['node1']
+    node1 = hostgw_part(result, 'node1')
     assert routes_by_peer(result, 'node1') == {
-        'node2': ('none', {'dest': node1['hostgw']['peers'][0]['pod_cidr'], 'via': '10.89.60.12', 'dev': 'ens5'}),
-        'node3': ('ipip', {'dest': node1['hostgw']['peers'][1]['pod_cidr'], 'via': '10.89.61.11', 'dev': 'tunl0',
+        'node2': ('none', {'dest': node1['peers'][0]['pod_cidr'], 'via': '10.89.60.12', 'dev': 'ens5'}),
+        'node3': ('ipip', {'dest': node1['peers'][1]['pod_cidr'], 'via': '10.89.61.11', 'dev': 'tunl0',
                            'onlink': True}),
     }
-    assert node1['hostgw']['routes'] == [peer['route'] for peer in node1['hostgw']['peers']]
+    assert node1['routes'] == [peer['route'] for peer in node1['peers']]
+    # One list per segment (uplink and its networks): rack 10.89.60.0/24 and rack 10.89.61.0/24.
+    assert sorted(result['hostgw']['segments']) == ['ens5 10.89.60.0/24', 'ens5 10.89.61.0/24']
+    rack1 = result['hostgw']['segments']['ens5 10.89.60.0/24']
+    assert rack1['route_lines'][2] == '%s via 10.89.61.11 dev tunl0 onlink' % rack1['routes'][2]['dest']
     assert [encap for encap, _ in routes_by_peer(result, 'node3').values()] == ['ipip', 'ipip']
     assert result['ipip'] == {'mode': 'CrossSubnet', 'node_ips': ['10.89.60.11', '10.89.60.12', '10.89.61.11']}
 
@@ -445,15 +464,15 @@ def test_the_tunnel_mtu_follows_each_node_s_uplink():
 def test_always_tunnels_same_rack_peers_too():
     result = ipip_plan(ipip='Always')
     for name in ('node1', 'node2', 'node3'):
-        assert set(route['dev'] for route in result['nodes'][name]['hostgw']['routes']) == {'tunl0'}
-        assert all(route['onlink'] for route in result['nodes'][name]['hostgw']['routes'])
+        assert set(route['dev'] for route in hostgw_part(result, name)['routes']) == {'tunl0'}
+        assert all(route['onlink'] for route in hostgw_part(result, name)['routes'])
 
 
 def test_cross_subnet_on_one_segment_tunnels_nothing():
     result = ipip_plan(hosts=three_hosts())
-    for node in result['nodes'].values():
+    for name, node in result['nodes'].items():
         assert node['ipip'] is None and node['mtu'] == 1500
-        assert set(route['dev'] for route in node['hostgw']['routes']) == {'ens5'}
+        assert set(route['dev'] for route in hostgw_part(result, name)['routes']) == {'ens5'}
 
 
 def test_never_keeps_today_s_plan():
@@ -512,7 +531,7 @@ def test_a_peer_tunnels_exactly_when_the_mode_says_so(racks, ipip, mode):
     rack_of = dict(('n%d' % index, rack) for index, rack in enumerate(racks))
     for name, node in result['nodes'].items():
         if mode == 'hostgw':
-            pairs = [(peer['name'], peer['encap'], peer['route']['dev']) for peer in node['hostgw']['peers']]
+            pairs = [(peer['name'], peer['encap'], peer['route']['dev']) for peer in hostgw_part(result, name)['peers']]
         else:
             pairs = [(peer['name'], peer['encap'], None) for peer in node['bgp']['peers']]
         crosses = [rack_of[peer] != rack_of[name] for peer, _, _ in pairs]
@@ -523,3 +542,29 @@ def test_a_peer_tunnels_exactly_when_the_mode_says_so(racks, ipip, mode):
         tunnels_any = ipip == 'Always' or any(rack_of[other] != rack_of[name] for other in rack_of)
         assert (node['ipip'] is not None) == tunnels_any
         assert node['mtu'] == (1480 if tunnels_any else 1500)
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=10),
+       st.sampled_from(['Never', 'CrossSubnet', 'Always']))
+def test_hostgw_route_lines_declare_exactly_the_routes_of_the_plan(racks, ipip):
+    hosts = [host('n%d' % index, '10.89.%d.%d' % (60 + rack, 10 + index), network='10.89.%d.0/24' % (60 + rack))
+             for index, rack in enumerate(racks)]
+    if ipip == 'Never':
+        hosts = [host('n%d' % index, '10.89.60.%d' % (10 + index), network='10.89.60.0/24') for index in range(len(racks))]
+    result = ipip_plan(ipip=ipip, hosts=hosts)
+    for segment in result['hostgw']['segments'].values():
+        assert len(segment['route_lines']) == len(segment['routes']) == len(hosts)
+        for line, route in zip(segment['route_lines'], segment['routes']):
+            spec, problem = ip_routes.route_line_spec(line)
+            assert problem is None
+            assert dict((key, spec[key]) for key in ('dest', 'via', 'dev')) == dict(
+                (key, route[key]) for key in ('dest', 'via', 'dev'))
+            assert spec['onlink'] == route.get('onlink', False) and spec['type'] == 'unicast'
+    # Every node's routes (its segment's list without its own subnet) are every other node's subnet.
+    for name, node in result['nodes'].items():
+        own = result['hostgw']['segments'][node['hostgw']['segment']]
+        kept = [line for line in own['route_lines'] if line.split()[0] != node['hostgw']['exclude']]
+        assert len(kept) == len(hosts) - 1
+        assert sorted(line.split()[0] for line in kept) == sorted(
+            other['pod_cidr'] for other_name, other in result['nodes'].items() if other_name != name)
