@@ -76,6 +76,16 @@ options:
         description: Permissions, as an octal string.
         type: str
         default: '0644'
+      validate:
+        description:
+          - A command that checks the new content before the file is written, with C(%s) where the path of a
+            temporary copy goes (for example C(/usr/sbin/bird -p -c %s)). It runs only when the content differs.
+            A non-zero exit fails the module and leaves the file as it was.
+          - The command is split into arguments as a shell would, but no shell runs it; C(%s) is replaced inside
+            one argument, never split.
+          - Check mode runs it too, so it predicts a refusal; when the command's program is not installed yet (a
+            fresh host before its packages are), check mode cannot run it and skips it.
+        type: str
   sysctl:
     description:
       - Kernel parameters to hold now, name (dotted, as C(sysctl) prints it) to value.
@@ -165,6 +175,7 @@ exists:
 '''
 
 import os
+import shlex
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -224,6 +235,29 @@ def set_attributes(module, spec, path, created, diffs):
     return changed
 
 
+def program_found(module, program):
+    if os.path.isabs(program):
+        return os.access(program, os.X_OK)
+    return module.get_bin_path(program) is not None
+
+
+def validate_content(module, spec, wanted):
+    """Run the file's validate command on a temporary copy of the new content; fail the module if it refuses."""
+    argv = shlex.split(spec['validate'])
+    if module.check_mode and not program_found(module, argv[0]):
+        return
+    handle, temp = tempfile.mkstemp(prefix='.podnet-validate-', dir=module.tmpdir)
+    try:
+        with os.fdopen(handle, 'wb') as out:
+            out.write(wanted)
+        rc, out, err = module.run_command([arg.replace('%s', temp) for arg in argv], environ_update={'LC_ALL': 'C'})
+    finally:
+        os.remove(temp)
+    if rc != 0:
+        module.fail_json(msg='%s: %s refused the new content, so the file was not written: %s'
+                             % (spec['path'], argv[0], (err or out).strip()), rc=rc, stdout=out, stderr=err)
+
+
 def ensure_file(module, spec, diffs):
     path = spec['path']
     wanted = to_bytes(spec['content'], errors='surrogate_or_strict')
@@ -236,6 +270,8 @@ def ensure_file(module, spec, diffs):
                       'before': '' if current is None else to_text(current, errors='surrogate_or_replace'),
                       'after': spec['content']})
         changed = True
+        if spec['validate']:
+            validate_content(module, spec, wanted)
         if module.check_mode and current is None:
             return True
         if not module.check_mode:
@@ -279,7 +315,7 @@ def run_module():
                 path=dict(type='path', required=True), mode=dict(type='str', default='0755'), **attributes)),
             files=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True), content=dict(type='str', required=True),
-                mode=dict(type='str', default='0644'), **attributes)),
+                mode=dict(type='str', default='0644'), validate=dict(type='str'), **attributes)),
             sysctl=dict(type='dict', default={}),
             exists=dict(type='list', elements='path', default=[]),
         ),
@@ -290,6 +326,10 @@ def run_module():
         for spec in params[kind]:
             if not os.path.isabs(spec['path']):
                 module.fail_json(msg='%s: path %s is not absolute' % (kind, spec['path']))
+            if kind == 'files' and spec['validate'] is not None and '%s' not in spec['validate']:
+                module.fail_json(msg='files: validate of %s has no %%s where the temporary file goes: %s. Fix: '
+                                     'write the command with %%s, e.g. /usr/sbin/bird -p -c %%s'
+                                     % (spec['path'], spec['validate']))
     diffs = []
     result = {'changed': False, 'directories': [], 'files': [], 'sysctl': {}}
     for spec in params['directories']:

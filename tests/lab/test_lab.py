@@ -180,7 +180,8 @@ def test_cli_reports_a_bad_inventory_without_traceback(tmp_path, capsys):
 # ---------------------------------------------------------------- bare hosts and their package source
 
 def role_apt_packages():
-    """Every package an ansible.builtin.apt task of a role installs ({{ podnet_packages }} resolved)."""
+    """Every package an ansible.builtin.apt task of a role installs: {{ podnet_packages }} resolved, plus each
+    mode's __podnet_mode_packages, given to common's apt run where the mode imports common."""
     with open(os.path.join(ROOT, "roles", "common", "defaults", "main.yml"), encoding="utf-8") as handle:
         defaults = yaml.safe_load(handle)
     packages = set()
@@ -191,11 +192,12 @@ def role_apt_packages():
         while stack:
             task = stack.pop()
             stack += task.get("block", []) + task.get("rescue", []) + task.get("always", [])
+            packages.update((task.get("vars") or {}).get("__podnet_mode_packages", []))
             apt = task.get("ansible.builtin.apt") or task.get("apt")
             if not apt:
                 continue
             names = apt["name"] if isinstance(apt, dict) else apt
-            if names == "{{ podnet_packages }}":
+            if names == "{{ podnet_packages + __podnet_mode_packages | default([]) }}":
                 names = defaults["podnet_packages"]
             packages.update([names] if isinstance(names, str) else names)
     return packages

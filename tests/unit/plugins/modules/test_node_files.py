@@ -6,10 +6,12 @@
 --diff predict the real run exactly. /proc/sys is stood in for by a directory of the same shape."""
 import os
 import stat
+import subprocess
 from unittest import mock
 
 import pytest
 
+import harness
 from harness import run_module
 
 from ansible_collections.podnet.netmodes.plugins.modules import node_files
@@ -133,3 +135,81 @@ def test_exists_reports_paths_without_touching_them_in_both_modes(tmp_path, proc
         assert result['changed'] is False
         assert result['exists'] == {paths[0]: True, paths[1]: True, paths[2]: False}
     assert not (tmp_path / 'absent').exists()
+
+
+@pytest.fixture
+def real_commands():
+    """validate runs real programs: the harness's canned commands answer by running them."""
+    def run(self, args, data=None, **kwargs):
+        try:
+            done = subprocess.run([str(arg) for arg in args], capture_output=True, text=True,
+                                  env=dict(os.environ, **(kwargs.get('environ_update') or {})))
+        except OSError as caught:  # AnsibleModule.run_command fails the module here; a failure either way
+            return caught.errno, '', str(caught)
+        return done.returncode, done.stdout, done.stderr
+    with mock.patch.object(harness.CannedCommands, '__call__', run):
+        yield
+
+
+def refusing_validator(tmp_path):
+    """A validator that refuses any content with the word 'bad' in it, and records each file it was shown."""
+    script = tmp_path / 'check-config'
+    script.write_text('#!/bin/sh\necho "$1" >> %s\nif grep -q bad "$1"; then echo "line 1: bad word" >&2; exit 1; fi\n'
+                      % (tmp_path / 'shown'))
+    os.chmod(str(script), 0o755)
+    return '%s %%s' % script
+
+
+def test_validate_refuses_bad_content_in_both_modes_and_leaves_the_file(tmp_path, proc, real_commands):
+    target = tmp_path / 'bird.conf'
+    target.write_text('good\n')
+    args = {'files': [{'path': str(target), 'content': 'bad\n', 'validate': refusing_validator(tmp_path)}]}
+    for check_mode in (True, False):
+        result, _ = run_module(node_files, args, check_mode=check_mode)
+        assert result['failed'] and 'refused the new content' in result['msg'] and 'bad word' in result['msg']
+        assert result['rc'] == 1
+    assert target.read_text() == 'good\n'
+    shown = (tmp_path / 'shown').read_text().split()
+    assert len(shown) == 2 and not any(os.path.exists(path) for path in shown)
+
+
+def test_validate_accepts_good_content_and_runs_only_when_the_content_differs(tmp_path, proc, real_commands):
+    target = tmp_path / 'bird.conf'
+    args = {'files': [{'path': str(target), 'content': 'good\n', 'validate': refusing_validator(tmp_path)}]}
+    done, _ = run_module(node_files, args)
+    assert done['changed'] and target.read_text() == 'good\n'
+    again, _ = run_module(node_files, args)
+    assert again['changed'] is False
+    assert len((tmp_path / 'shown').read_text().split()) == 1
+
+
+def test_validate_without_placeholder_is_refused_before_anything_is_written(tmp_path, proc, real_commands):
+    target = tmp_path / 'bird.conf'
+    result, _ = run_module(node_files, {'files': [{'path': str(target), 'content': 'x', 'validate': '/bin/true'}]})
+    assert result['failed'] and 'no %s' in result['msg'] and not target.exists()
+
+
+def test_check_mode_skips_a_validator_that_is_not_installed_yet(tmp_path, proc, real_commands):
+    args = {'files': [{'path': str(tmp_path / 'bird.conf'), 'content': 'x\n',
+                       'validate': str(tmp_path / 'not-installed') + ' -p -c %s'}]}
+    predicted, _ = run_module(node_files, args, check_mode=True)
+    assert predicted['changed'] is True and not predicted.get('failed')
+    done, _ = run_module(node_files, args)
+    assert done['failed'] and not (tmp_path / 'bird.conf').exists()
+
+
+def test_validate_placeholder_stays_one_argument(tmp_path, proc, real_commands):
+    """Content and path never reach a shell: the command's words are split once, %s is replaced inside a word."""
+    target = tmp_path / 'x; touch pwned'
+    args = {'files': [{'path': str(target), 'content': '$(touch pwned2)\n', 'validate': refusing_validator(tmp_path)}]}
+    done, _ = run_module(node_files, args)
+    assert done['changed'] and target.read_text() == '$(touch pwned2)\n'
+    assert not (tmp_path / 'pwned').exists() and not os.path.exists('pwned') and not os.path.exists('pwned2')
+
+
+@pytest.mark.skipif(not os.access('/usr/sbin/bird', os.X_OK), reason='bird2 is not installed')
+def test_bird_refuses_a_broken_config_through_validate(tmp_path, proc, real_commands):
+    args = {'files': [{'path': str(tmp_path / 'bird.conf'), 'content': 'protocol device {\n',
+                       'validate': '/usr/sbin/bird -p -c %s'}]}
+    result, _ = run_module(node_files, args)
+    assert result['failed'] and 'syntax error' in result['msg'] and not (tmp_path / 'bird.conf').exists()
