@@ -17,12 +17,15 @@ import copy
 import ipaddress
 import os
 import subprocess
+import sys
 
-import jinja2
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-TEMPLATE_DIR = os.path.join(ROOT, 'roles', 'bgp', 'templates')
+sys.path.insert(0, os.path.join(ROOT, 'lab'))
+
+from role_template import render_role_template  # noqa: E402
+
 BIRD = '/usr/sbin/bird'
 needs_bird = pytest.mark.skipif(not os.access(BIRD, os.X_OK), reason='bird2 is not installed (apt-get install bird2)')
 
@@ -96,13 +99,10 @@ def make_plan(mode='Never', topology='mesh', nodes=None, rack_networks=None):
 
 
 def render(plan, host, template='bird.conf.j2', **extra):
-    # Ansible's template module: trim_blocks on, lstrip_blocks off, the trailing newline kept.
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), trim_blocks=True,
-                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     variables = {'podnet_plan': plan, 'inventory_hostname': host, 'ansible_managed': 'Ansible managed',
                  'podnet_route_proto': 94, 'podnet_bgp_password': '', 'podnet_bgp_extra_config': ''}
     variables.update(extra)
-    return env.get_template(template).render(**variables)
+    return render_role_template('bgp', template, variables)
 
 
 def bird_parse(text, tmp_path):
