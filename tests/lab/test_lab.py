@@ -197,7 +197,7 @@ def role_apt_packages():
             if not apt:
                 continue
             names = apt["name"] if isinstance(apt, dict) else apt
-            if names == "{{ podnet_packages + __podnet_mode_packages | default([]) }}":
+            if names == "{{ __podnet_wanted_packages }}":
                 names = defaults["podnet_packages"]
             packages.update([names] if isinstance(names, str) else names)
     return packages
