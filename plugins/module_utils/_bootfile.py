@@ -92,9 +92,19 @@ class BootFile(object):
         return dict(path=self.path, changed=self.changed,
                     lines=0 if self.after is None else self.after.count('\n') - self.header.count('\n'))
 
-    def apply(self, module):
-        """Write the new text, or remove the file when the declaration needs none. Only call when ``changed``."""
-        if self.after is None:
-            os.unlink(self.path)
-        else:
-            write_text(module, self.path, self.after)
+    def apply(self, module, applied=()):
+        """Write the new text, or remove the file when the declaration needs none. Only call when ``changed``.
+
+        ``applied``: what the run already changed in the kernel; a failure here reports it, and ``changed`` true
+        when there is any.
+        """
+        try:
+            if self.after is None:
+                os.unlink(self.path)
+            else:
+                write_text(module, self.path, self.after)
+        except (OSError, IOError) as exc:
+            module.fail_json(msg='%s the boot file %s failed after applying %s: %s'
+                             % ('removing' if self.after is None else 'writing', self.path,
+                                '%d batch lines' % len(applied) if applied else 'nothing', exc),
+                             changed=bool(applied), applied=list(applied))
