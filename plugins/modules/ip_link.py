@@ -461,6 +461,10 @@ class LinkDeclaration(object):
         if self.netns is not None or self.module.params['peer_netns'] is not None:
             fail(msg='boot is not valid with netns or peer_netns: podnet-network.service restores links in the'
                  ' host\'s namespace, and named namespaces do not survive a reboot (a runtime makes its pods anew)')
+        if self.state == 'present' and self.kind == 'veth' and self.peer is None:
+            fail(msg='boot with a veth needs peer: the boot file creates the pair')
+        if self.state == 'present' and self.kind == 'ipip' and not self.fallback and self.tunnel is None:
+            fail(msg='boot with a named ipip tunnel needs ipip (its ends) and mtu: the boot file creates the tunnel')
         if path is not None:
             return path
         if self.kind is None:
