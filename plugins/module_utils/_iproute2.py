@@ -27,6 +27,12 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._runner import (
 
 OWNER_MARK = 'podnet.netmodes'
 NETNS_RUN_DIR = '/run/netns'
+# Boot files of ip_link and ip_routes: podnet-network.service runs every *.batch file here with ip -batch, in name
+# order. The rank that starts a default name gives that order: bridges before the veths that may be their ports,
+# every link (with its addresses) before the routes that leave through it.
+BOOT_DIR = '/etc/podnet/iproute2'
+BOOT_UNIT = 'podnet-network.service'
+BOOT_RANKS = {'bridge': 10, 'ipip': 20, 'veth': 30, 'routes': 50}
 OWN_NETNS = '/proc/self/ns/net'
 
 # The kernel answers a dump of a routing table that was never created with this error (rc 2) instead of an
@@ -148,6 +154,15 @@ def route_delete(dest, proto, table, metric, via=None):
     if via:
         words += ['via', Value(via, 'via')]
     return batch_line(*(words + ['proto', int(proto), 'table', int(table), 'metric', int(metric)]))
+
+
+def link_boot_path(kind, name):
+    """The default boot file of link ``name`` (an interface name is a safe file name: no '/', no whitespace)."""
+    return os.path.join(BOOT_DIR, '%02d-%s-%s.batch' % (BOOT_RANKS[kind], kind, name))
+
+
+def routes_boot_path(proto, table):
+    return os.path.join(BOOT_DIR, '%02d-routes-proto%d-table%d.batch' % (BOOT_RANKS['routes'], int(proto), int(table)))
 
 
 def netns_path(name):

@@ -21,6 +21,7 @@ import json
 import re
 import sys
 
+from ansible_collections.podnet.netmodes.plugins.module_utils._bootfile import header_line
 from ansible_collections.podnet.netmodes.plugins.module_utils._runner import CommandRunner
 
 # nft 1.0.6 loads table comments but does not show them in its JSON, so the mark that proves a table is
@@ -30,7 +31,7 @@ OWNER_COMMENT = 'managed by podnet.netmodes nft_table'
 # Tables written by podnet 0.1 carry no owner chain; each of their rules has this fingerprint comment.
 LEGACY_RULE_COMMENT = re.compile(r'^podnet:[0-9a-f]{16}$')
 
-BOOT_FILE_HEADER = '# Written by podnet.netmodes nft_table; loaded at boot by podnet-nftables.service.\n'
+BOOT_FILE_HEADER = header_line('nft_table', 'podnet-nftables.service', verb='loaded')
 
 MISSING_TABLE_ERROR = 'Error: No such file or directory'
 

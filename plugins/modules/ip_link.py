@@ -134,6 +134,28 @@ options:
       dev:
         description: Device the tunnel is bound to (outer packets leave through it). Default none.
         type: str
+  boot:
+    description:
+      - Also keep a boot file from which C(podnet-network.service) builds the link again at boot, without Ansible.
+        It holds the C(ip -batch) lines this module would run on a freshly booted kernel that lacks the link
+        (C(tunl0) as loading the ipip module makes it, with the declared MTU set whatever it is), computed by the
+        same planning and the same line builders as the lines it applies, after a header line that marks the
+        file as podnet's.
+      - The file is written (atomically, only when its text differs) with I(state=present) and removed with
+        I(state=absent). A file at that path without podnet's header is neither overwritten nor deleted; the
+        module fails in planning, also in check mode.
+      - Only for links in the host's namespace, so not valid with I(netns) or I(peer_netns), because named namespaces do
+        not survive a reboot, and a container runtime makes its pods anew.
+    type: bool
+    default: false
+  boot_file:
+    description:
+      - Path of the boot file with I(boot=true), which it needs. Defaults to
+        C(/etc/podnet/iproute2/<rank>-<kind>-<name>.batch), rank 10 for a bridge, 20 for ipip and 30 for a veth;
+        C(podnet-network.service) runs the C(*.batch) files of that directory in name order, so a bridge is
+        there before its ports and every link before the routes (rank 50) that use it.
+      - A file elsewhere is not read at boot by C(podnet-network.service).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -142,7 +164,8 @@ attributes:
     support: full
     description:
       - Before and after are the link as sorted text lines (kind, alias, mtu, state, master, addresses, peer,
-        tunnel); after predicts the state the real run leaves, in check mode too.
+        tunnel) and, with I(boot), one line with the boot file's size and digest; after predicts the state the
+        real run leaves, in check mode too.
   platform:
     support: full
     platforms: posix
@@ -203,6 +226,15 @@ EXAMPLES = r'''
     name: tunl0
     state: absent
 
+- name: Pod bridge that podnet-network.service builds again at boot
+  podnet.netmodes.ip_link:
+    name: cni0
+    kind: bridge
+    mtu: 1450
+    addresses:
+      - 10.244.1.1/24
+    boot: true
+
 - name: A point-to-point ipip tunnel to one peer
   podnet.netmodes.ip_link:
     name: ipip-rack-b
@@ -244,6 +276,13 @@ commands:
   type: list
   elements: str
   sample: ["link add name cni0 type bridge", "link set dev cni0 alias podnet.netmodes", "link set dev cni0 up"]
+boot_file:
+  description:
+    - The boot file (I(boot=true)) - its C(path), whether the run (or in check mode, would) write or remove it
+      (C(changed)), and how many C(ip -batch) lines it holds afterwards (C(lines), 0 when there is no file).
+  returned: when I(boot=true)
+  type: dict
+  sample: {path: /etc/podnet/iproute2/10-bridge-cni0.batch, changed: true, lines: 5}
 applied:
   description: On a failed apply, the C(ip -batch) lines that the kernel had already applied.
   returned: failure
@@ -256,8 +295,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.podnet.netmodes.plugins.module_utils._bootfile import BootFile, header_line, summary_lines
 from ansible_collections.podnet.netmodes.plugins.module_utils._diff import object_diff
 from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import (
+    BOOT_UNIT,
     OWNER_MARK,
     IpRoute2,
     UnsafeValue,
@@ -265,6 +306,7 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import (
     link_add,
     link_alias,
     link_alias_clear,
+    link_boot_path,
     link_delete,
     link_master,
     link_mtu,
@@ -297,6 +339,7 @@ IPIP_SYSFS = '/sys/module/ipip'
 # Not 0: the kernel gives fallback devices to the first network namespace only (see fallback_after_modprobe).
 FB_TUNNELS_SYSCTL = '/proc/sys/net/core/fb_tunnels_only_for_init_net'
 FIRST_NETNS = '/proc/1/ns/net'
+BOOT_FILE_HEADER = header_line('ip_link', BOOT_UNIT)
 
 
 def link_kind(link):
@@ -327,6 +370,14 @@ def fresh_fallback_link():
             'operstate': 'DOWN', 'link_type': 'ipip', 'address': '0.0.0.0', 'broadcast': '0.0.0.0',
             'linkinfo': {'info_kind': 'ipip', 'info_data': {'proto': 'any', 'remote': 'any', 'local': 'any',
                                                             'ttl': 0, 'pmtudisc': False}}}
+
+
+def boot_fallback_link():
+    """tunl0 as the boot file finds it: as ``modprobe ipip`` creates it, but with its MTU left unknown, so that the
+    file sets the declared MTU whatever the booting kernel gave the device."""
+    link = fresh_fallback_link()
+    link['mtu'] = None
+    return link
 
 
 def fallback_after_modprobe(netns):
@@ -399,6 +450,26 @@ class LinkDeclaration(object):
         self.fallback = self.name == FALLBACK_TUNNEL
         self._validate_combination()
         self._validate_ipip()
+        self.boot_file = self._boot_file(p['boot'], p['boot_file'])
+
+    def _boot_file(self, boot, path):
+        fail = self.module.fail_json
+        if not boot:
+            if path is not None:
+                fail(msg='boot_file is only used with boot=true')
+            return None
+        if self.netns is not None or self.module.params['peer_netns'] is not None:
+            fail(msg='boot is not valid with netns or peer_netns: podnet-network.service restores links in the'
+                 ' host\'s namespace, and named namespaces do not survive a reboot (a runtime makes its pods anew)')
+        if self.state == 'present' and self.kind == 'veth' and self.peer is None:
+            fail(msg='boot with a veth needs peer: the boot file creates the pair')
+        if self.state == 'present' and self.kind == 'ipip' and not self.fallback and self.tunnel is None:
+            fail(msg='boot with a named ipip tunnel needs ipip (its ends) and mtu: the boot file creates the tunnel')
+        if path is not None:
+            return path
+        if self.kind is None:
+            fail(msg='boot needs kind, which names the default boot file (or give boot_file)')
+        return link_boot_path(self.kind, self.name)
 
     def _parse_addresses(self, values):
         parsed = set()
@@ -512,14 +583,14 @@ class LinkDeclaration(object):
 class LinkPlan(object):
     """Reads the kernel state of one link and computes the ip -batch lines that reach the declaration."""
 
-    def __init__(self, module, decl):
+    def __init__(self, module, decl, kernel=None):
+        """``kernel``: (links by name, the link's addr_info) to plan against instead of reading the kernel."""
         self.module = module
         self.decl = decl
         self.ip = IpRoute2(module, decl.netns)
         self.peer_ip = IpRoute2(module, decl.peer_netns) if decl.peer_netns else None
-        self.links = self.ip.links()
+        self.links, self.addr_info = kernel if kernel is not None else self._read_kernel()
         self.current = self.links.get(decl.name)
-        self.addr_info = self.ip.addresses(decl.name) if self.current else []
         if self.current is None and self._predicts_fallback():
             self.current = self.links[decl.name] = fresh_fallback_link()
         self.commands = []
@@ -528,6 +599,10 @@ class LinkPlan(object):
         self.after = dict(self.before)
 
     # reading
+
+    def _read_kernel(self):
+        links = self.ip.links()
+        return links, self.ip.addresses(self.decl.name) if self.decl.name in links else []
 
     def describe(self):
         link = self.current
@@ -818,6 +893,30 @@ class LinkPlan(object):
                 lost.add(addr)
         return lost
 
+    # the boot file
+
+    def boot_lines(self):
+        """The batch lines that build the declared link on a freshly booted kernel: this plan, run against this
+        kernel without the link (and its veth peer), where tunl0 is as loading the ipip module makes it."""
+        decl = self.decl
+        if decl.state != 'present':
+            return []
+        links = dict((name, link) for name, link in self.links.items() if name not in (decl.name, decl.peer))
+        if decl.fallback:
+            links[decl.name] = boot_fallback_link()
+        boot = LinkPlan(self.module, decl, kernel=(links, []))
+        boot.plan()
+        return boot.commands
+
+    def boot_file(self):
+        """The declaration's BootFile, None without ``boot``; a file podnet did not write is refused."""
+        if self.decl.boot_file is None:
+            return None
+        boot = BootFile(self.decl.boot_file, BOOT_FILE_HEADER, self.boot_lines())
+        if boot.foreign:
+            self._refuse(boot.refusal())
+        return boot
+
     # applying
 
     def apply(self):
@@ -870,6 +969,8 @@ def main():
                 ttl=dict(type='int'),
                 dev=dict(type='str'),
             )),
+            boot=dict(type='bool', default=False),
+            boot_file=dict(type='path'),
         ),
         required_if=[('state', 'present', ['kind'])],
         supports_check_mode=True,
@@ -878,15 +979,25 @@ def main():
     plan = LinkPlan(module, decl)
     try:
         plan.plan()
+        boot = plan.boot_file()
     except UnsafeValue as exc:
         module.fail_json(msg=unsafe_value_message(exc))
-    changed = bool(plan.commands or plan.peer_commands)
-    result = dict(changed=changed, commands=plan.reported_commands(), link=plan.after)
+    kernel_changed = bool(plan.commands or plan.peer_commands)
+    file_changed = boot is not None and boot.changed
+    result = dict(changed=kernel_changed or file_changed, commands=plan.reported_commands(), link=plan.after)
+    if boot is not None:
+        result['boot_file'] = boot.result()
     if module._diff:
-        result['diff'] = object_diff(diff_header(decl), state_lines(plan.before), state_lines(plan.after))
-    if changed and not module.check_mode:
+        result['diff'] = object_diff(diff_header(decl),
+                                     state_lines(plan.before) + summary_lines(decl.boot_file, boot and boot.before),
+                                     state_lines(plan.after) + summary_lines(decl.boot_file, boot and boot.after))
+    if module.check_mode:
+        module.exit_json(**result)
+    if kernel_changed:
         plan.apply()
         result['link'] = plan.read_back()
+    if file_changed:
+        boot.apply(module, plan.reported_commands() if kernel_changed else [])
     module.exit_json(**result)
 
 

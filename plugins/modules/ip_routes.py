@@ -136,6 +136,27 @@ options:
     type: str
     choices: [routes, counts]
     default: routes
+  boot:
+    description:
+      - Also keep a boot file from which C(podnet-network.service) programs the declared routes again at boot,
+        without Ansible. It holds the C(ip -batch) lines this module would run on a freshly booted kernel, where
+        none of the routes exists (one C(route replace) per declared route, in declaration order, after
+        I(exclude)), computed by the same planning and line builders as the lines it applies, after a header
+        line that marks the file as podnet's.
+      - The file is written (atomically, only when its text differs) when routes are declared and removed when
+        none are. A file at that path without podnet's header is neither overwritten nor deleted; the module
+        fails in planning, also in check mode.
+      - Only for the host's namespace, so not valid with I(netns).
+    type: bool
+    default: false
+  boot_file:
+    description:
+      - Path of the boot file with I(boot=true), which it needs. Defaults to
+        C(/etc/podnet/iproute2/50-routes-proto<proto>-table<table>.batch) (C(table) as a number, 254 for main).
+        C(podnet-network.service) runs the C(*.batch) files of that directory in name order, the links
+        (ranks 10 to 30, see M(podnet.netmodes.ip_link)) before these routes.
+      - A file elsewhere is not read at boot by C(podnet-network.service).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -144,7 +165,7 @@ attributes:
     support: full
     description:
       - Before and after are texts with one route string per line, sorted, of the routes of protocol
-        I(proto) in I(table).
+        I(proto) in I(table), and with I(boot) one line with the boot file's size and digest.
   platform:
     support: full
     platforms: posix
@@ -182,6 +203,13 @@ EXAMPLES = r'''
       - 10.244.1.0/24 via 10.89.1.12 dev ens5
       - 10.244.2.0/24 via 10.89.1.13 dev ens5
       - blackhole 10.244.0.0/16 metric 4000
+
+- name: The node's blackhole route, also programmed again at boot by podnet-network.service
+  podnet.netmodes.ip_routes:
+    purge: true
+    boot: true
+    route_lines:
+      - blackhole 10.244.1.0/26
 
 - name: Routes in a separate table, in a namespace
   podnet.netmodes.ip_routes:
@@ -241,6 +269,13 @@ commands:
   type: list
   elements: str
   sample: ["route replace 10.244.1.0/24 via 10.89.1.12 dev ens5 scope global proto 94 table 254 metric 0"]
+boot_file:
+  description:
+    - The boot file (I(boot=true)) - its C(path), whether the run (or in check mode, would) write or remove it
+      (C(changed)), and how many C(ip -batch) lines it holds afterwards (C(lines), 0 when there is no file).
+  returned: when I(boot=true)
+  type: dict
+  sample: {path: /etc/podnet/iproute2/50-routes-proto94-table254.batch, changed: false, lines: 3}
 applied:
   description: On a failed apply, the C(ip -batch) lines that the kernel had already applied.
   returned: failure
@@ -256,13 +291,16 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.podnet.netmodes.plugins.module_utils._bootfile import BootFile, header_line, summary_lines
 from ansible_collections.podnet.netmodes.plugins.module_utils._diff import object_diff
 from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import (
+    BOOT_UNIT,
     IpRoute2,
     UnsafeValue,
     netns_exists,
     route_delete,
     route_replace,
+    routes_boot_path,
     unsafe_value_message,
 )
 from ansible_collections.podnet.netmodes.plugins.module_utils._rules import (
@@ -280,6 +318,7 @@ KNOWN_PROTOS = {0: 'unspec', 1: 'redirect', 2: 'kernel', 3: 'boot', 4: 'static',
 ROUTE_TYPES = {1: 'unicast', 2: 'local', 3: 'broadcast', 4: 'anycast', 5: 'multicast', 6: 'blackhole',
                7: 'unreachable', 8: 'prohibit', 9: 'throw', 10: 'nat'}
 SCOPES = {0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere'}
+BOOT_FILE_HEADER = header_line('ip_routes', BOOT_UNIT)
 
 
 class Route(object):
@@ -591,9 +630,17 @@ def proto_name(proto):
     return '%s (%d)' % (name, proto) if name else str(proto)
 
 
+class FreshKernel(object):
+    """The routing tables of a kernel that has just booted, as far as podnet's routes go: none of them."""
+
+    def routes(self, table, family):
+        return []
+
+
 class RoutePlan(object):
 
     def __init__(self, module, ip, table, proto, declared, purge):
+        """``ip``: where the current routes are read (``IpRoute2``, or ``FreshKernel`` for the boot file)."""
         self.module = module
         self.table = table
         self.proto = proto
@@ -639,6 +686,16 @@ class RoutePlan(object):
         for route in self.removed:
             self.commands.append(route.delete_line(self.proto, self.table))
 
+    def boot_file(self, path):
+        """The BootFile at ``path``: the lines this plan makes on a freshly booted kernel, where every declared route
+        is missing, so the file is this same planning's replace lines; none (no file) for no declared route."""
+        boot = RoutePlan(self.module, FreshKernel(), self.table, self.proto, self.declared, purge=False)
+        boot.plan()
+        boot_file = BootFile(path, BOOT_FILE_HEADER, boot.commands)
+        if boot_file.foreign:
+            self.module.fail_json(msg=boot_file.refusal())
+        return boot_file
+
     def _line(self, route):
         """A route as a diff line; without dev when the declaration leaves dev to the kernel."""
         declared = self.declared.get(route.key)
@@ -664,6 +721,19 @@ def check_devices_exist(module, ip, declared):
     missing = sorted(wanted - present)
     if missing:
         module.fail_json(msg='routes use interfaces that do not exist: %s' % ', '.join(missing))
+
+
+def boot_file_path(module, netns, table, proto):
+    """The boot file's path with ``boot``, else None."""
+    params = module.params
+    if not params['boot']:
+        if params['boot_file'] is not None:
+            module.fail_json(msg='boot_file is only used with boot=true')
+        return None
+    if netns is not None:
+        module.fail_json(msg='boot is not valid with netns: podnet-network.service restores routes in the host\'s'
+                             ' namespace, and named namespaces do not survive a reboot')
+    return params['boot_file'] or routes_boot_path(proto, table)
 
 
 def validated_scope(module):
@@ -705,11 +775,14 @@ def main():
             purge=dict(type='bool', default=False),
             netns=dict(type='str'),
             report=dict(type='str', choices=['routes', 'counts'], default='routes'),
+            boot=dict(type='bool', default=False),
+            boot_file=dict(type='path'),
         ),
         mutually_exclusive=[('routes', 'route_lines')],
         supports_check_mode=True,
     )
     netns, table, proto = validated_scope(module)
+    boot_path = boot_file_path(module, netns, table, proto)
     declared = declared_routes(module)
 
     ip = IpRoute2(module, netns)
@@ -717,22 +790,31 @@ def main():
     plan = RoutePlan(module, ip, table, proto, declared, module.params['purge'])
     try:
         plan.plan()
+        boot = plan.boot_file(boot_path) if boot_path else None
     except UnsafeValue as exc:
         module.fail_json(msg=unsafe_value_message(exc))
+    file_changed = boot is not None and boot.changed
 
     result = dict(
-        changed=bool(plan.commands),
+        changed=bool(plan.commands) or file_changed,
         counts=dict(added=len(plan.added), modified=len(plan.modified), removed=len(plan.removed),
                     commands=len(plan.commands)),
     )
+    if boot is not None:
+        result['boot_file'] = boot.result()
     if module.params['report'] == 'routes':
         result.update(added=[r.text() for r in plan.added], modified=[r.text() for r in plan.modified],
                       removed=[r.text() for r in plan.removed], commands=plan.commands)
     if module._diff:
         header = 'routes of proto %d in table %d%s' % (proto, table, ' in netns %s' % netns if netns else '')
-        result['diff'] = object_diff(header, plan.before_lines(), plan.after_lines())
-    if plan.commands and not module.check_mode:
+        result['diff'] = object_diff(header, plan.before_lines() + summary_lines(boot_path, boot and boot.before),
+                                     plan.after_lines() + summary_lines(boot_path, boot and boot.after))
+    if module.check_mode:
+        module.exit_json(**result)
+    if plan.commands:
         ip.batch(plan.commands)
+    if file_changed:
+        boot.apply(module, plan.commands)
     module.exit_json(**result)
 
 

@@ -146,11 +146,11 @@ applied:
   sample: [kernel, boot_file]
 '''
 
-import hashlib
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.podnet.netmodes.plugins.module_utils._bootfile import read_text, summary_lines, write_text
 from ansible_collections.podnet.netmodes.plugins.module_utils._diff import object_diff
 from ansible_collections.podnet.netmodes.plugins.module_utils._nft import (
     OWNER_CHAIN,
@@ -199,32 +199,6 @@ def declaration_problems(name, chains):
             if reason:
                 problems.append('rule %r in chain %r %s' % (rule, chain_name, reason))
     return problems
-
-
-def read_text(path):
-    if not os.path.exists(path):
-        return None
-    with open(path) as handle:
-        return handle.read()
-
-
-def write_text(module, path, text):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)
-    module.atomic_move(tmp, path)
-
-
-def boot_file_lines(path, text):
-    return [] if text is None else ['boot file %s: %d lines, %s' % (path, text.count('\n'), _digest(text))]
-
-
-def _digest(text):
-    return 'sha256 ' + hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
 
 
 def refuse_foreign(module, family, name, actual):
@@ -298,8 +272,8 @@ def main():
     result = dict(changed=kernel_changes or file_changes, kernel=state, path=path, applied=[])
     if module._diff:
         result['diff'] = object_diff('nft table %s %s' % (family, name),
-                                     (actual_lines or []) + boot_file_lines(path, old_text),
-                                     desired_lines + boot_file_lines(path, new_text))
+                                     (actual_lines or []) + summary_lines(path, old_text),
+                                     desired_lines + summary_lines(path, new_text))
     if module.check_mode or not result['changed']:
         module.exit_json(**result)
 

@@ -11,6 +11,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from kernelstate import ip, ipip_answer  # noqa: E402
+
 # Tests that need a kernel with ipip (they skip on this machine; tests/vmlab runs them in a VM with -m ipip_kernel)
 # or one without it, known by the fixture they take: a marker that cannot drift from what a test really needs.
 KERNEL_MARKERS = {
@@ -56,3 +58,16 @@ def netns():
 def other_netns():
     """A second fresh namespace, e.g. for the pod end of a veth pair."""
     yield from _throwaway_netns()
+
+
+@pytest.fixture
+def ipip_netns(netns):
+    """A namespace whose kernel has ipip, with an uplink bridge up0 (10.100.0.11/24, MTU 1500)."""
+    answer = ipip_answer(netns)
+    if 'Unknown device type' in answer:
+        pytest.skip('this kernel has no ipip module (%s); the VM lab runs these tests' % answer.strip())
+    assert answer == '', answer
+    ip('link', 'add', 'up0', 'type', 'bridge', netns=netns)
+    ip('address', 'add', '10.100.0.11/24', 'dev', 'up0', netns=netns)
+    ip('link', 'set', 'up0', 'up', netns=netns)
+    return netns

@@ -39,3 +39,13 @@ def routes(netns, table='main', proto=None):
     """{dst: entry} of the IPv4 routes in a table (numeric protocol), optionally of one protocol only."""
     entries = ip_json('-N', '-details', 'route', 'show', 'table', str(table), netns=netns)
     return dict((e['dst'], e) for e in entries if proto is None or int(e['protocol']) == proto)
+
+
+def ipip_answer(netns):
+    """stderr of creating (and at once deleting) a throwaway tunnel: '' when the kernel has ipip."""
+    proc = subprocess.run(['ip', '-n', netns, 'link', 'add', 'pnt-probe', 'type', 'ipip', 'remote', '10.100.0.99'],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode == 0:
+        ip('link', 'delete', 'pnt-probe', netns=netns)
+        return ''
+    return proc.stderr

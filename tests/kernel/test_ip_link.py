@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from kernelstate import addresses, ip, ip_json, link
+from kernelstate import addresses, ip, ipip_answer, ip_json, link
 from moduleexec import run_module
 
 MARK = 'podnet.netmodes'
@@ -370,29 +370,6 @@ def test_failure_half_way_reports_changed_and_what_was_applied(netns):
 
 # ipip. This machine's kernel has no ipip module ("Unknown device type"): the tunnel tests skip here and run in
 # the VM lab, whose Debian cloud kernel loads ipip on demand. The missing-module tests run only where it is missing.
-
-def ipip_answer(netns):
-    """stderr of creating (and at once deleting) a throwaway tunnel: '' when the kernel has ipip."""
-    proc = subprocess.run(['ip', '-n', netns, 'link', 'add', 'pnt-probe', 'type', 'ipip', 'remote', '10.100.0.99'],
-                          capture_output=True, text=True, check=False)
-    if proc.returncode == 0:
-        ip('link', 'delete', 'pnt-probe', netns=netns)
-        return ''
-    return proc.stderr
-
-
-@pytest.fixture
-def ipip_netns(netns):
-    """A namespace whose kernel has ipip, with an uplink bridge up0 (10.100.0.11/24, MTU 1500)."""
-    answer = ipip_answer(netns)
-    if 'Unknown device type' in answer:
-        pytest.skip('this kernel has no ipip module (%s); the VM lab runs these tests' % answer.strip())
-    assert answer == '', answer
-    ip('link', 'add', 'up0', 'type', 'bridge', netns=netns)
-    ip('address', 'add', '10.100.0.11/24', 'dev', 'up0', netns=netns)
-    ip('link', 'set', 'up0', 'up', netns=netns)
-    return netns
-
 
 @pytest.fixture
 def no_ipip_netns(netns):

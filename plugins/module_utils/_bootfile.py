@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Boot files: the script a module leaves on the node so that a systemd unit rebuilds its declaration at boot.
+
+A module renders its boot file with the same code that applies the declaration, so the file can never say
+something the module would not do. The file starts with a header naming the module that wrote it; a file at the
+same path without it belongs to someone else and is neither overwritten nor deleted. Standard library only.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import os
+
+
+def header_line(module_name, unit, verb='applied'):
+    """The first line of every boot file ``module_name`` writes, e.g. for ip_routes and podnet-network.service."""
+    return '# Written by podnet.netmodes %s; %s at boot by %s.\n' % (module_name, verb, unit)
+
+
+def render(header, lines):
+    """The file's text: the header, then one script line each; None (no file) when there are no lines."""
+    if not lines:
+        return None
+    return header + ''.join(line + '\n' for line in lines)
+
+
+def read_text(path):
+    """The file's text, or None when it does not exist."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return handle.read()
+
+
+def write_text(module, path, text):
+    """Replace ``path`` atomically (a temporary file in the same directory, then a rename), mode 0644."""
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o644)
+    module.atomic_move(tmp, path)
+
+
+def summary_lines(path, text):
+    """The boot file as diff lines: one line with its size and digest, none when there is no file."""
+    if text is None:
+        return []
+    return ['boot file %s: %d lines, %s' % (path, text.count('\n'), digest(text))]
+
+
+def digest(text):
+    return 'sha256 ' + hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
+
+
+class BootFile(object):
+    """One declaration's boot file: the text it holds (``before``) and the text the declaration needs (``after``).
+
+    ``lines`` are the script lines that build the declaration on a freshly booted kernel; none means no file.
+    """
+
+    def __init__(self, path, header, lines):
+        self.path = path
+        self.header = header
+        self.before = read_text(path)
+        self.after = render(header, lines)
+
+    @property
+    def foreign(self):
+        """A file is there that this module did not write (no header of ours)."""
+        return self.before is not None and not self.before.startswith(self.header)
+
+    @property
+    def changed(self):
+        return self.before != self.after
+
+    def refusal(self):
+        """The failure message for a foreign file, or None."""
+        if not self.foreign:
+            return None
+        return ('%s exists but was not written by podnet (its first line is not "%s"); refusing to overwrite or '
+                'delete it' % (self.path, self.header.rstrip('\n')))
+
+    def result(self):
+        """What the module returns about the file; ``lines`` counts script lines, 0 when there is no file."""
+        return dict(path=self.path, changed=self.changed,
+                    lines=0 if self.after is None else self.after.count('\n') - self.header.count('\n'))
+
+    def apply(self, module, applied=()):
+        """Write the new text, or remove the file when the declaration needs none. Only call when ``changed``.
+
+        ``applied``: what the run already changed in the kernel; a failure here reports it, and ``changed`` true
+        when there is any.
+        """
+        try:
+            if self.after is None:
+                os.unlink(self.path)
+            else:
+                write_text(module, self.path, self.after)
+        except (OSError, IOError) as exc:
+            module.fail_json(msg='%s the boot file %s failed after applying %s: %s'
+                             % ('removing' if self.after is None else 'writing', self.path,
+                                '%d batch lines' % len(applied) if applied else 'nothing', exc),
+                             changed=bool(applied), applied=list(applied))
