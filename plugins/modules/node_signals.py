@@ -1,0 +1,513 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 podnet.netmodes maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: node_signals
+short_description: Read a node's pod-network state and probe its peers with short ping trains
+version_added: 0.2.0
+description:
+  - Reads what the node's kernel says about podnet's datapath and measures the paths to the given targets; it
+    changes nothing. The report, thresholds and verdict are made on the controller from every node's result by
+    the filter P(podnet.netmodes.golden_report#filter); this module only gathers numbers.
+  - "White box: byte, packet, error and drop counters of O(devices) and of the node's pod veths (C(ip -json -stats
+    link show)); the routes of protocol O(route_proto) and, with O(bird), of protocol C(bird) and the state of
+    BIRD's protocols (C(birdc show protocols)); the drop counter of the IPIP guard (C(nft -j list table ip
+    podnet_ipip)) when that table exists; the conntrack count and limit; the size of the main IPv4 routing table;
+    the addresses the C(host-local) IPAM plugin has handed out for O(cni_network)."
+  - "Black box: for every item of O(targets), one ping train of O(count) echo requests, O(interval) seconds apart,
+    from the node itself or from inside the network namespace O(netns) (the probe pod). Each train stops by itself:
+    C(ping -c COUNT -w DEADLINE), the deadline being O(count) times O(interval) plus O(timeout) seconds.
+    Up to O(parallel) trains run at once."
+  - Only the addresses given in O(targets) are probed; the caller builds them from the cluster's own node and pod
+    addresses.
+author:
+  - podnet.netmodes maintainers (@podnet)
+options:
+  targets:
+    description:
+      - The addresses to probe.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: A label for the target, returned unchanged (for example the peer node's name).
+        type: str
+        required: true
+      address:
+        description: The IPv4 address to ping.
+        type: str
+        required: true
+      source:
+        description:
+          - V(node) pings from the node's own network namespace, V(pod) from inside O(netns).
+        type: str
+        choices: [node, pod]
+        default: node
+  netns:
+    description:
+      - Name of the network namespace (C(/run/netns/<netns>)) that O(targets) with O(targets[].source=pod) are
+        pinged from. Without it those targets are returned with an error and not probed.
+    type: str
+  count:
+    description: Echo requests per train.
+    type: int
+    default: 20
+  interval:
+    description: Seconds between echo requests (C(ping -i)); 0.002 to 10.
+    type: float
+    default: 0.1
+  timeout:
+    description: Seconds to wait for the last reply (C(ping -W)); also added to the train's deadline.
+    type: int
+    default: 1
+  parallel:
+    description: How many ping trains run at the same time.
+    type: int
+    default: 4
+  devices:
+    description:
+      - Interfaces whose counters are read (for example the uplink, the bridge and C(tunl0)). A device that does
+        not exist is returned with C(present=false) in RV(signals.links).
+    type: list
+    elements: str
+    default: []
+  pod_veths:
+    description:
+      - Also read the counters of the pod veths - the veths enslaved to O(bridge), and the veths that carry a
+        route into O(pod_cidr) (CNI C(ptp)).
+    type: bool
+    default: true
+  bridge:
+    description: The pod bridge whose ports are pod veths.
+    type: str
+  pod_cidr:
+    description: The node's pod subnet; a veth routing into it is a pod veth.
+    type: str
+  route_proto:
+    description: The route protocol id of podnet's routes (C(ip -json route show proto ROUTE_PROTO)).
+    type: int
+    default: 94
+  bird:
+    description: Read BIRD's protocols with C(birdc show protocols) and the routes of protocol C(bird).
+    type: bool
+    default: false
+  cni_network:
+    description: The CNI network whose C(host-local) address files are counted.
+    type: str
+    default: podnet
+  ipam_dir:
+    description: The C(host-local) plugin's data directory.
+    type: path
+    default: /var/lib/cni/networks
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads and sends echo requests, so it runs in check mode exactly as without it.
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+notes:
+  - Needs root, C(ip) from iproute2 and C(ping) from iputils. C(birdc) with O(bird); C(nft) for the guard counter
+    (without C(nft) the counter is not read).
+  - Always returns C(changed=false).
+seealso:
+  - module: podnet.netmodes.cni_pod
+    description: Attaches the probe pod whose namespace O(netns) names.
+'''
+
+EXAMPLES = r'''
+- name: Probe the other nodes and read this node's state
+  podnet.netmodes.node_signals:
+    netns: podnet-verify
+    targets:
+      - {name: node2, address: 10.89.20.12, source: node}
+      - {name: node2, address: 10.244.1.7, source: pod}
+    devices: [ens5, cni0]
+    bridge: cni0
+    pod_cidr: 10.244.0.0/24
+    route_proto: 94
+  register: signals
+'''
+
+RETURN = r'''
+signals:
+  description: Everything the module read and measured.
+  returned: always
+  type: dict
+  contains:
+    links:
+      description: One entry per device of O(devices) (in that order) and per pod veth, with its counters.
+      type: list
+      elements: dict
+      sample: [{"ifname": "ens5", "role": "device", "present": true, "operstate": "UP", "rx_bytes": 1200,
+                "rx_packets": 12, "rx_errors": 0, "rx_dropped": 0, "tx_bytes": 900, "tx_packets": 9,
+                "tx_errors": 0, "tx_dropped": 0}]
+    routes:
+      description: C(podnet) - the routes of O(route_proto) (dicts as C(ip -json route) prints them);
+        C(bird) - the routes of protocol bird (with O(bird), else V(null)); C(main_count) - IPv4 routes in table main.
+      type: dict
+      sample: {"podnet": [{"dst": "10.244.1.0/24", "gateway": "10.89.20.12", "dev": "ens5", "flags": []}],
+               "bird": null, "main_count": 6}
+    bird:
+      description: With O(bird), C(protocols) (C(name), C(proto), C(state), C(info) of each line of C(birdc show
+        protocols)) and C(error) (V(null), or why BIRD could not be asked). V(null) without O(bird).
+      type: dict
+      sample: {"error": null, "protocols": [{"name": "peer_node2", "proto": "BGP", "state": "up",
+               "info": "Established"}]}
+    ipip_guard:
+      description: C(packets) and C(bytes) dropped by the IPIP guard (the counters of the rules of table C(ip
+        podnet_ipip) that drop); V(null) when the table or C(nft) is missing.
+      type: dict
+      sample: {"packets": 0, "bytes": 0}
+    conntrack:
+      description: C(count) and C(max) of the conntrack table; V(null) when conntrack is not loaded.
+      type: dict
+      sample: {"count": 12, "max": 262144}
+    ipam:
+      description: C(dir) and C(addresses), the addresses host-local has handed out for O(cni_network)
+        (V(null) addresses when the directory does not exist).
+      type: dict
+      sample: {"dir": "/var/lib/cni/networks/podnet", "addresses": ["10.244.0.2"]}
+    probes:
+      description: One entry per target, in order - C(name), C(address), C(source), C(transmitted), C(received),
+        C(rtts) (the round-trip time of each reply, ms) and C(error) (V(null), or why the train could not run).
+      type: list
+      elements: dict
+      sample: [{"name": "node2", "address": "10.89.20.12", "source": "node", "transmitted": 20, "received": 20,
+                "rtts": [0.05, 0.061], "error": null}]
+'''
+
+import ipaddress
+import math
+import os
+import re
+import threading
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import IpRoute2
+from ansible_collections.podnet.netmodes.plugins.module_utils._nft import NftRunner
+from ansible_collections.podnet.netmodes.plugins.module_utils._rules import (
+    cni_network_name_problem,
+    ifname_problem,
+    netns_name_problem,
+    parse_ipv4_address,
+    parse_ipv4_network,
+)
+from ansible_collections.podnet.netmodes.plugins.module_utils._runner import CommandRunner
+
+CONNTRACK = '/proc/sys/net/netfilter/nf_conntrack_%s'
+GUARD_TABLE = ('ip', 'podnet_ipip')
+BIRD_PROTO = 12  # "bird" in /etc/iproute2/rt_protos
+REPLY_RE = re.compile(r'icmp_seq=\d+ .*time[=<]([\d.]+) ms')
+SUMMARY_RE = re.compile(r'(\d+) packets transmitted, (\d+) (?:packets )?received')
+SINCE_WORD_RE = re.compile(r'^[0-9][0-9:.\-]*$')
+ANY_RC = range(0, 256)
+STAT_FIELDS = ('bytes', 'packets', 'errors', 'dropped')
+
+
+class PingRunner(CommandRunner):
+    """One ping train, from the node or (through ``ip netns exec``) from inside a namespace.
+
+    Every exit code is ping's answer, not a failure of the module: 1 is "some or all echoes unanswered", 2 an
+    error that the missing summary line shows.
+    """
+
+    tool = 'ping'
+
+    def __init__(self, module, ip_binary):
+        super(PingRunner, self).__init__(module)
+        self.in_netns = CommandRunner(module, binary=ip_binary)
+
+    def train(self, address, netns, count, interval, timeout):
+        deadline = int(math.ceil(count * interval)) + timeout
+        args = ['-n', '-c', count, '-i', '%g' % interval, '-W', timeout, '-w', deadline, address]
+        if netns:
+            rc, out, err = self.in_netns.run(['netns', 'exec', netns, self.binary] + args, expected_rcs=ANY_RC)
+        else:
+            rc, out, err = self.run(args, expected_rcs=ANY_RC)
+        return rc, to_text(out), to_text(err)
+
+
+def parse_ping(out):
+    """(transmitted, received, [rtt ms of each reply]) from ping's per-reply lines and summary."""
+    rtts = [float(match.group(1)) for match in REPLY_RE.finditer(out)]
+    summary = SUMMARY_RE.search(out)
+    if not summary:
+        return None, None, rtts
+    return int(summary.group(1)), int(summary.group(2)), rtts
+
+
+def parse_bird_protocols(text):
+    """Protocol lines of ``birdc show protocols``: name, proto, table, state, since (one or more words), info.
+
+    Columns are split on whitespace, not on the header's positions: BIRD pads each column to a minimum width only,
+    so a long protocol name or ``timeformat protocol iso long`` (a "since" of two words) shifts every later column.
+    "since" is the run of words made of digits, ``:``, ``.`` and ``-`` after the state; info is the rest
+    ("Established", "Active        Socket: Connection refused", ...).
+    """
+    protocols = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 4 or line[0].isspace() or words[0] == 'BIRD' or words[:2] == ['Name', 'Proto']:
+            continue
+        rest = words[4:]
+        while rest and SINCE_WORD_RE.match(rest[0]):
+            rest.pop(0)
+        protocols.append({'name': words[0], 'proto': words[1], 'table': words[2], 'state': words[3],
+                          'info': ' '.join(rest)})
+    return protocols
+
+
+def guard_drops(objects):
+    """Summed counters of the rules that drop, from ``nft -j list table`` objects."""
+    packets = octets = 0
+    for item in objects or []:
+        rule = item.get('rule')
+        if not rule:
+            continue
+        exprs = rule.get('expr') or []
+        if not any('drop' in expr for expr in exprs if isinstance(expr, dict)):
+            continue
+        for expr in exprs:
+            counter = expr.get('counter') if isinstance(expr, dict) else None
+            if isinstance(counter, dict):
+                packets += int(counter.get('packets', 0))
+                octets += int(counter.get('bytes', 0))
+    return {'packets': packets, 'bytes': octets}
+
+
+def link_counters(link, role):
+    stats = link.get('stats64') or link.get('stats') or {}
+    entry = {'ifname': link['ifname'], 'role': role, 'present': True, 'operstate': link.get('operstate'),
+             'kind': (link.get('linkinfo') or {}).get('info_kind')}
+    for direction in ('rx', 'tx'):
+        for field in STAT_FIELDS:
+            entry['%s_%s' % (direction, field)] = int((stats.get(direction) or {}).get(field, 0))
+    return entry
+
+
+def pod_veth_names(links, routes, bridge, pod_cidr):
+    """Veths enslaved to the pod bridge, and veths that carry a route into the pod subnet (CNI ptp)."""
+    subnet = ipaddress.ip_network(to_text(pod_cidr)) if pod_cidr else None
+    routed = set()
+    for route in routes if subnet else []:
+        dst = route.get('dst', '')
+        if dst and dst != 'default' and route.get('dev'):
+            try:
+                if ipaddress.ip_network(to_text(dst), strict=False).subnet_of(subnet):
+                    routed.add(route['dev'])
+            except (ValueError, TypeError):
+                continue
+    names = []
+    for link in links:
+        if (link.get('linkinfo') or {}).get('info_kind') != 'veth':
+            continue
+        if (bridge and link.get('master') == bridge) or link['ifname'] in routed:
+            names.append(link['ifname'])
+    return sorted(names)
+
+
+def read_int(path):
+    try:
+        with open(path) as handle:
+            return int(handle.read().strip())
+    except (IOError, OSError, ValueError):
+        return None
+
+
+def ipam_addresses(ipam_dir, network):
+    """The addresses host-local recorded (one file per address); None when it has no directory for ``network``."""
+    directory = os.path.join(ipam_dir, network)
+    if not os.path.isdir(directory):
+        return directory, None
+    addresses = []
+    for name in os.listdir(directory):
+        try:
+            addresses.append(str(ipaddress.ip_address(to_text(name))))
+        except ValueError:
+            continue  # lock, last_reserved_ip.0
+    return directory, sorted(addresses, key=lambda text: ipaddress.ip_address(to_text(text)))
+
+
+class Signals(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.ip = IpRoute2(module)
+
+    def links(self, main_routes):
+        argv = ['-json', '-stats', '-details', 'link', 'show']
+        dummy, out, dummy = self.ip.run(argv)
+        links = self.ip._json(argv, out)
+        by_name = dict((link['ifname'], link) for link in links)
+        result = []
+        for name in self.params['devices']:
+            if name in by_name:
+                result.append(link_counters(by_name[name], 'device'))
+            else:
+                result.append({'ifname': name, 'role': 'device', 'present': False})
+        if self.params['pod_veths']:
+            for name in pod_veth_names(links, main_routes, self.params['bridge'], self.params['pod_cidr']):
+                if name not in self.params['devices']:
+                    result.append(link_counters(by_name[name], 'pod_veth'))
+        return result
+
+    def bird(self):
+        binary = self.module.get_bin_path('birdc')
+        if not binary:
+            return {'error': 'birdc is not installed', 'protocols': []}
+        runner = CommandRunner(self.module, binary=binary)
+        rc, out, err = runner.run(['show', 'protocols'], expected_rcs=range(0, 256))
+        if rc != 0 or 'Unable to connect' in out:
+            return {'error': 'birdc show protocols failed (rc=%d): %s' % (rc, (err or out).strip()[:300]),
+                    'protocols': []}
+        return {'error': None, 'protocols': parse_bird_protocols(out)}
+
+    def guard(self):
+        binary = self.module.get_bin_path('nft')
+        if not binary:
+            return None
+        objects = NftRunner(self.module, binary=binary).list_table(*GUARD_TABLE)
+        return None if objects is None else guard_drops(objects)
+
+    def probe(self, target, pinger):
+        entry = {'name': target['name'], 'address': target['address'], 'source': target['source'],
+                 'transmitted': 0, 'received': 0, 'rtts': [], 'error': None}
+        netns = self.params['netns'] if target['source'] == 'pod' else None
+        if target['source'] == 'pod' and (not netns or not os.path.exists('/run/netns/%s' % netns)):
+            entry['error'] = 'no probe pod: network namespace %s is missing' % (netns or '(netns not given)')
+            return entry
+        p = self.params
+        rc, out, err = pinger.train(target['address'], netns, p['count'], p['interval'], p['timeout'])
+        transmitted, received, rtts = parse_ping(out)
+        if transmitted is None:
+            entry['error'] = 'ping failed (rc=%d): %s' % (rc, (err or out).strip()[:300])
+        else:
+            entry.update(transmitted=transmitted, received=received, rtts=rtts)
+        return entry
+
+    def probes(self):
+        targets = self.params['targets']
+        if not targets:
+            return []
+        pinger = PingRunner(self.module, self.ip.binary)
+        results = [None] * len(targets)
+        lock = threading.Lock()
+        pending = list(enumerate(targets))
+
+        def worker():
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    index, target = pending.pop(0)
+                results[index] = self.probe(target, pinger)
+
+        threads = [threading.Thread(target=worker) for dummy in range(min(self.params['parallel'], len(targets)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
+
+    def gather(self):
+        p = self.params
+        main_routes = self.ip.show('route', 'show', 'table', 'main', family=4)
+        signals = {
+            'links': self.links(main_routes),
+            'routes': {
+                'podnet': self.ip.show('route', 'show', 'proto', str(p['route_proto']), family=4),
+                'bird': self.ip.show('route', 'show', 'proto', str(BIRD_PROTO), family=4) if p['bird'] else None,
+                'main_count': len(main_routes),
+            },
+            'bird': self.bird() if p['bird'] else None,
+            'ipip_guard': self.guard(),
+            'conntrack': None,
+            'ipam': None,
+        }
+        count, limit = read_int(CONNTRACK % 'count'), read_int(CONNTRACK % 'max')
+        if count is not None and limit is not None:
+            signals['conntrack'] = {'count': count, 'max': limit}
+        directory, addresses = ipam_addresses(p['ipam_dir'], p['cni_network'])
+        signals['ipam'] = {'dir': directory, 'addresses': addresses}
+        signals['probes'] = self.probes()
+        return signals
+
+
+def param_problems(params):
+    problems = []
+    for index, target in enumerate(params['targets']):
+        reason = parse_ipv4_address(target['address'])[1]
+        if reason:
+            problems.append('targets[%d] (%s): address %r %s' % (index, target['name'], target['address'], reason))
+    if params['netns'] is not None and netns_name_problem(params['netns']):
+        problems.append('netns %r %s' % (params['netns'], netns_name_problem(params['netns'])))
+    for name in params['devices'] + ([params['bridge']] if params['bridge'] else []):
+        if ifname_problem(name):
+            problems.append('device %r %s' % (name, ifname_problem(name)))
+    if not 1 <= params['count'] <= 1000:
+        problems.append('count %d is not within 1..1000' % params['count'])
+    if not 0.002 <= params['interval'] <= 10:
+        problems.append('interval %g is not within 0.002..10 seconds' % params['interval'])
+    if not 1 <= params['timeout'] <= 30:
+        problems.append('timeout %d is not within 1..30 seconds' % params['timeout'])
+    if not 1 <= params['parallel'] <= 64:
+        problems.append('parallel %d is not within 1..64' % params['parallel'])
+    if not 0 <= params['route_proto'] <= 255:
+        problems.append('route_proto %d is not within 0..255' % params['route_proto'])
+    reason = cni_network_name_problem(params['cni_network'])
+    if reason:
+        problems.append('cni_network %r %s' % (params['cni_network'], reason))
+    reason = params['pod_cidr'] and parse_ipv4_network(params['pod_cidr'])[1]
+    if reason:
+        problems.append('pod_cidr %r %s' % (params['pod_cidr'], reason))
+    return problems
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            targets=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                address=dict(type='str', required=True),
+                source=dict(type='str', default='node', choices=['node', 'pod']),
+            )),
+            netns=dict(type='str'),
+            count=dict(type='int', default=20),
+            interval=dict(type='float', default=0.1),
+            timeout=dict(type='int', default=1),
+            parallel=dict(type='int', default=4),
+            devices=dict(type='list', elements='str', default=[]),
+            pod_veths=dict(type='bool', default=True),
+            bridge=dict(type='str'),
+            pod_cidr=dict(type='str'),
+            route_proto=dict(type='int', default=94),
+            bird=dict(type='bool', default=False),
+            cni_network=dict(type='str', default='podnet'),
+            ipam_dir=dict(type='path', default='/var/lib/cni/networks'),
+        ),
+        supports_check_mode=True,
+    )
+    problems = param_problems(module.params)
+    if problems:
+        module.fail_json(msg='; '.join(problems))
+    module.exit_json(changed=False, signals=Signals(module).gather())
+
+
+if __name__ == '__main__':
+    main()
