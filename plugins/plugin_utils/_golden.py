@@ -16,6 +16,8 @@ __metaclass__ = type
 import ipaddress
 import math
 
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._plan import hostgw_part
+
 # Pods reach other nodes' pods only in these modes; in bridge mode only node paths are probed.
 ROUTED_MODES = ('hostgw', 'bgp')
 BIRD_OWNER = 'bird'
@@ -213,9 +215,14 @@ def expected_bird_routes(plan, host):
 
 
 def expected_podnet_routes(plan, host):
-    node = plan['nodes'][host]
-    part = node.get(plan.get('mode')) if plan.get('mode') in ('hostgw', 'bgp') else None
-    return list((part or {}).get('routes') or [])
+    """The routes of podnet's protocol the node's roles declare: in hostgw mode its segment's list without its own
+    subnet (the plan keeps one list per segment, the node's part names it), in bgp mode the block's blackhole."""
+    mode = plan.get('mode')
+    if mode == 'hostgw':
+        return hostgw_part(plan, host)['routes']
+    if mode == 'bgp':
+        return list(plan['nodes'][host]['bgp']['routes'])
+    return []
 
 
 def _route_errors(host, plan, node_signals, problems):

@@ -1,35 +1,49 @@
 # Copyright (c) 2026 podnet.netmodes maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A three-node plan (hostgw or bgp) and healthy node_signals results for it, for the golden-report tests."""
+"""The real three-node plan (hostgw, bgp or bridge) and healthy node_signals results for it, for the golden-report tests."""
 import copy
+
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._plan import hostgw_part, plan_cluster
 
 NODES = {'node1': ('10.89.20.11', '10.244.0.0/24', '10.244.0.5'),
          'node2': ('10.89.20.12', '10.244.1.0/24', '10.244.1.5'),
          'node3': ('10.89.20.13', '10.244.2.0/24', '10.244.2.5')}
 
 
-def plan(mode='hostgw'):
-    nodes = {}
-    for name, (node_ip, cidr, dummy) in NODES.items():
-        prefix = int(cidr.split('/')[1])
-        others = [(peer, NODES[peer]) for peer in sorted(NODES) if peer != name]
-        node = {'name': name, 'node_ip': node_ip, 'uplink': 'ens5', 'rack': 'r1', 'mtu': 1500, 'pod_cidr': cidr,
-                'pod_gateway': cidr.replace('0/24', '1'), 'pod_prefix': prefix, 'bridge': None, 'hostgw': None,
-                'bgp': None, 'ipip': None}
-        if mode == 'hostgw':
-            node['bridge'] = {'name': 'cni0', 'mtu': 1500, 'addresses': []}
-            routes = [{'dest': peer_cidr, 'via': peer_ip, 'dev': 'ens5'} for dummy, (peer_ip, peer_cidr, dummy2)
-                      in others]
-            node['hostgw'] = {'peers': [], 'routes': routes}
-        else:
-            node['bgp'] = {'role': 'mesh', 'cluster_id': None, 'next_hop_routes': [],
-                           'peers': [{'name': peer, 'ip': peer_ip, 'rr_client': False, 'protocol': 'peer_' + peer,
-                                      'multihop': False, 'encap': 'none'} for peer, (peer_ip, dummy, dummy2) in others],
-                           'routes': [{'dest': cidr, 'type': 'blackhole'}]}
-        nodes[name] = node
-    return {'mode': mode, 'problems': [], 'cluster_cidr': '10.244.0.0/16', 'node_prefix': 24, 'bgp': None,
-            'ipip': {'mode': 'Never', 'node_ips': sorted(n[0] for n in NODES.values())}, 'nodes': nodes}
+# The cluster-wide settings as the roles' defaults give them; /24 blocks in bgp mode too, so both modes share NODES.
+SETTINGS = {
+    'podnet_cluster_cidr': '10.244.0.0/16', 'podnet_node_prefix': 24, 'podnet_bridge_name': 'cni0',
+    'podnet_route_proto': 94, 'podnet_cni_network': 'podnet', 'podnet_masquerade': True, 'podnet_hostgw_purge': True,
+    'podnet_bgp_as': 64512, 'podnet_bgp_mesh_max_nodes': 50, 'podnet_bgp_rr_per_rack': 2, 'podnet_bgp_password': '',
+}
+
+
+def hostvars(name, node_ip):
+    """One node's hostvars as verify.yml hands them to the plan: inventory variables plus gathered network facts."""
+    return {'inventory_hostname': name, 'podnet_node_ip': node_ip, 'podnet_uplink': 'ens5', 'podnet_rack': 'r1',
+            'ansible_facts': {'interfaces': ['lo', 'ens5'], 'all_ipv4_addresses': [node_ip],
+                              'ens5': {'device': 'ens5', 'mtu': 1500, 'ipv4': {
+                                  'address': node_ip, 'network': '10.89.20.0', 'prefix': '24'}}}}
+
+
+def plan(mode='hostgw', **settings):
+    """The real plan (plan_cluster, as the roles get it), so the report is tested against the plan's current shape."""
+    hosts = [hostvars(name, values[0]) for name, values in sorted(NODES.items())]
+    result = plan_cluster(hosts, dict(SETTINGS, podnet_mode=mode, **settings))
+    assert result['problems'] == [], result['problems']
+    assert dict((name, node['pod_cidr']) for name, node in result['nodes'].items()) == dict(
+        (name, values[1]) for name, values in NODES.items())
+    return result
+
+
+def planned_routes(the_plan, name):
+    """The podnet routes the node's role declares (hostgw: its segment's list without its own subnet)."""
+    if the_plan['mode'] == 'hostgw':
+        return hostgw_part(the_plan, name)['routes']
+    if the_plan['mode'] == 'bgp':
+        return the_plan['nodes'][name]['bgp']['routes']
+    return []
 
 
 def probe_ips():
@@ -63,8 +77,8 @@ def signals(name, mode='hostgw'):
     kernel = lambda route: dict((k, v) for k, v in (('dst', route['dest']), ('gateway', route.get('via')),
                                                     ('dev', route.get('dev')), ('type', route.get('type')),
                                                     ('flags', [])) if v is not None)
-    routes = {'podnet': [kernel(r) for r in (node['hostgw'] or node['bgp'])['routes']], 'bird': None, 'main_count': 8}
-    result = {'links': [link('ens5')] + ([link('cni0')] if mode == 'hostgw' else [])
+    routes = {'podnet': [kernel(r) for r in planned_routes(the_plan, name)], 'bird': None, 'main_count': 8}
+    result = {'links': [link('ens5')] + ([link('cni0')] if node['bridge'] else [])
               + [link('veth1234', role='pod_veth'), link('veth5678', role='pod_veth')],
               'routes': routes, 'bird': None, 'ipip_guard': None, 'conntrack': {'count': 10, 'max': 1000},
               'ipam': {'dir': '/var/lib/cni/networks/podnet', 'addresses': [NODES[name][2], '10.244.9.9']},

@@ -149,13 +149,30 @@ def test_bgp_when_bird_cannot_be_asked_every_session_is_down_with_the_reason():
 
 
 def test_bgp_expects_tunnelled_next_hops_on_tunl0():
-    the_plan = fx.plan('bgp')
-    the_plan['nodes']['node1']['bgp']['next_hop_routes'] = [
-        {'dest': '10.89.20.0/24', 'dev': 'tunl0', 'encap': 'ipip'}]
-    results = fx.results('bgp')
-    result = golden_report(results, the_plan, fx.probe_ips())
+    # podnet_ipip_mode Always: the plan resolves every BGP next hop through tunl0, so BIRD's routes must leave there.
+    the_plan = fx.plan('bgp', podnet_ipip_mode='Always')
+    assert the_plan['nodes']['node1']['bgp']['next_hop_routes'][0]['dev'] == 'tunl0'
+    result = golden_report(fx.results('bgp'), the_plan, fx.probe_ips())
     assert 'routes: node1: wrong route (proto bird) 10.244.1.0/24 via 10.89.20.12 dev ens5 ' \
            '(plan: 10.244.1.0/24 via 10.89.20.12 dev tunl0)' in result['problems']
+
+
+def test_hostgw_routes_are_the_segment_list_without_the_node_s_own_subnet():
+    # The plan keeps one list of every node's route per segment; a node's own subnet in the kernel is stale.
+    the_plan = fx.plan()
+    assert len(the_plan['hostgw']['segments']['ens5']['routes']) == 3
+    results = fx.results()
+    results['node2']['signals']['routes']['podnet'].append(
+        {'dst': '10.244.1.0/24', 'gateway': '10.89.20.12', 'dev': 'ens5', 'flags': []})
+    assert report(results)['problems'] == [
+        'routes: node2: stale route (proto podnet) 10.244.1.0/24 via 10.89.20.12 dev ens5']
+
+
+def test_hostgw_through_tunl0_expects_the_tunnel_device():
+    the_plan = fx.plan('hostgw', podnet_ipip_mode='Always')
+    problems = golden_report(fx.results(), the_plan, fx.probe_ips())['problems']
+    assert 'routes: node1: wrong route (proto podnet) 10.244.1.0/24 via 10.89.20.12 dev ens5 ' \
+           '(plan: 10.244.1.0/24 via 10.89.20.12 dev tunl0)' in problems
 
 
 def test_missing_or_down_device_is_a_problem_counters_are_warnings():
@@ -225,15 +242,17 @@ def test_report_is_plain_data(mode):
 
 def test_bridge_mode_probes_and_expects_node_paths_only():
     # bridge mode: pods reach only the pods of their own node, so a pod path across nodes is no measurement
-    the_plan = fx.plan('hostgw')
-    the_plan['mode'] = 'bridge'
-    for node in the_plan['nodes'].values():
-        node['hostgw'] = None
+    the_plan = fx.plan('bridge')
     assert [t['source'] for t in probe_targets(the_plan, 'node1', fx.probe_ips())] == ['node', 'node']
-    results = fx.results()
+    results = fx.results('bridge')
     for name, result in results.items():
-        result['signals']['routes']['podnet'] = []
+        assert result['signals']['routes']['podnet'] == []
         result['signals']['probes'] = [p for p in result['signals']['probes'] if p['source'] == 'node']
     report = golden_report(results, the_plan, fx.probe_ips())
     assert report['healthy'], report['problems']
     assert {pair['path'] for pair in report['latency']} == {'node'} and len(report['latency']) == 6
+    # a podnet route in bridge mode is planned by nobody
+    results['node1']['signals']['routes']['podnet'] = [{'dst': '10.244.1.0/24', 'gateway': '10.89.20.12',
+                                                        'dev': 'ens5', 'flags': []}]
+    assert golden_report(results, the_plan, fx.probe_ips())['problems'] == [
+        'routes: node1: stale route (proto podnet) 10.244.1.0/24 via 10.89.20.12 dev ens5']

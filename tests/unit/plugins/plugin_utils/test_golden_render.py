@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ElementTree
 from html.parser import HTMLParser
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import golden_fixtures as fx  # noqa: E402
@@ -19,8 +20,6 @@ from ansible_collections.podnet.netmodes.plugins.plugin_utils._golden_render imp
     heatmap_svg,
     render,
 )
-
-text_string_to_metric_families = pytest.importorskip('prometheus_client.parser').text_string_to_metric_families
 
 
 def unhealthy(mode='hostgw'):
