@@ -9,8 +9,8 @@ mounts that namespace's sysfs in a private mount namespace, since facts read /sy
 only in these namespaces.
 
 Proves: a healthy cluster passes with every pair measured on both paths; a deleted podnet route fails the play with
-a message naming the node, the route and the pod pairs that lost each other; neither run leaves a probe pod, a
-namespace or a directory behind.
+a message naming the node, the route and the pod pairs that lost each other, also under --limit podnet_nodes;
+neither run leaves a probe pod, a namespace or a directory behind; --check is refused before anything is attached.
 """
 import json
 import os
@@ -96,10 +96,14 @@ def cluster(tmp_path):
             subprocess.run(['ip', 'netns', 'delete', name], capture_output=True, check=False)
 
 
-def verify(inventory, report_dir):
+def run_verify(inventory, report_dir, *options):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0')
-    proc = subprocess.run([ANSIBLE_PLAYBOOK, '-i', str(inventory), PLAYBOOK, '-e', 'podnet_verify_dir=%s' % report_dir],
-                          capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+    return subprocess.run([ANSIBLE_PLAYBOOK, '-i', str(inventory), PLAYBOOK, '-e', 'podnet_verify_dir=%s' % report_dir]
+                          + list(options), capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+
+
+def verify(inventory, report_dir, *options):
+    proc = run_verify(inventory, report_dir, *options)
     with open(os.path.join(str(report_dir), 'report.json')) as handle:
         return proc, json.load(handle)
 
@@ -123,11 +127,20 @@ def test_verify_passes_healthy_names_a_deleted_route_and_leaves_nothing(cluster,
     assert leftovers() == []
 
     sh('ip', '-n', ns(1), 'route', 'del', '10.244.1.0/24', 'proto', '94')
-    proc, report = verify(cluster, tmp_path / 'fault')
+    # --limit podnet_nodes: the verdict is part of the nodes' play, so a limit to them cannot skip it.
+    proc, report = verify(cluster, tmp_path / 'fault', '--limit', 'podnet_nodes')
     assert proc.returncode != 0
     missing = 'routes: node1: missing route (proto podnet) 10.244.1.0/24 via 10.250.0.12 dev ens5'
     assert missing in proc.stdout
     assert [problem.split(' (')[0] for problem in report['problems']] == [
         'loss: pod node1 -> node2', 'loss: pod node2 -> node1', missing.split(' (')[0]]
     assert report['problems'][2] == missing
+    assert leftovers() == []
+
+
+def test_check_mode_is_refused_before_anything_is_attached(cluster, tmp_path):
+    proc = run_verify(cluster, tmp_path / 'check', '--check')
+    assert proc.returncode != 0
+    assert 'run it without --check' in proc.stdout
+    assert not (tmp_path / 'check').exists()
     assert leftovers() == []
