@@ -26,7 +26,9 @@ description:
     C(ping -c COUNT -w DEADLINE), the deadline being O(count) times O(interval) plus O(timeout) seconds.
     Up to O(parallel) trains run at once."
   - Only the addresses given in O(targets) are probed; the caller builds them from the cluster's own node and pod
-    addresses.
+    addresses (filter P(podnet.netmodes.golden_targets#filter)). The module itself refuses any target that is not a
+    unicast address (multicast, broadcast, unspecified, loopback, link-local and reserved addresses), so no train
+    can reach more than one host.
 author:
   - podnet.netmodes maintainers (@podnet)
 options:
@@ -96,9 +98,21 @@ options:
     type: int
     default: 94
   bird:
-    description: Read BIRD's protocols with C(birdc show protocols) and the routes of protocol C(bird).
+    description:
+      - Read BIRD's protocols with C(birdc -r show protocols) (restricted mode - C(birdc) refuses every command that
+        would change BIRD) and the routes of protocol C(bird).
+      - C(birdc) is stopped after O(bird_timeout) seconds (coreutils C(timeout)), so a BIRD that accepts the
+        connection but does not answer cannot hold the run.
     type: bool
     default: false
+  bird_socket:
+    description: BIRD's control socket (C(birdc -s)).
+    type: path
+    default: /run/bird/bird.ctl
+  bird_timeout:
+    description: Seconds C(birdc) may take; 1 to 60.
+    type: int
+    default: 10
   cni_network:
     description: The CNI network whose C(host-local) address files are counted.
     type: str
@@ -120,8 +134,11 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - Needs root, C(ip) from iproute2 and C(ping) from iputils. C(birdc) with O(bird); C(nft) for the guard counter
-    (without C(nft) the counter is not read).
+  - Needs root, C(ip) from iproute2 and C(ping) from iputils. C(birdc) and coreutils C(timeout) with O(bird);
+    C(nft) for the guard counter (without C(nft) the counter is not read).
+  - "Run time is bounded: every train ends by its deadline, so the probes take at most
+    ceil(len(O(targets)) / O(parallel)) x (ceil(O(count) x O(interval)) + O(timeout)) seconds; with the defaults
+    and 2 x 99 targets (a 100-node cluster) about 150 seconds."
   - Always returns C(changed=false).
 seealso:
   - module: podnet.netmodes.cni_pod
@@ -162,8 +179,8 @@ signals:
       sample: {"podnet": [{"dst": "10.244.1.0/24", "gateway": "10.89.20.12", "dev": "ens5", "flags": []}],
                "bird": null, "main_count": 6}
     bird:
-      description: With O(bird), C(protocols) (C(name), C(proto), C(state), C(info) of each line of C(birdc show
-        protocols)) and C(error) (V(null), or why BIRD could not be asked). V(null) without O(bird).
+      description: With O(bird), C(protocols) (C(name), C(proto), C(table), C(state), C(info) of each line of
+        C(birdc -r show protocols)) and C(error) (V(null), or why BIRD could not be asked). V(null) without O(bird).
       type: dict
       sample: {"error": null, "protocols": [{"name": "peer_node2", "proto": "BGP", "state": "up",
                "info": "Established"}]}
@@ -211,12 +228,15 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._rules import (
 from ansible_collections.podnet.netmodes.plugins.module_utils._runner import CommandRunner
 
 CONNTRACK = '/proc/sys/net/netfilter/nf_conntrack_%s'
+LIMITED_BROADCAST = ipaddress.IPv4Address('255.255.255.255')
 GUARD_TABLE = ('ip', 'podnet_ipip')
 BIRD_PROTO = 12  # "bird" in /etc/iproute2/rt_protos
 REPLY_RE = re.compile(r'icmp_seq=\d+ .*time[=<]([\d.]+) ms')
 SUMMARY_RE = re.compile(r'(\d+) packets transmitted, (\d+) (?:packets )?received')
 SINCE_WORD_RE = re.compile(r'^[0-9][0-9:.\-]*$')
 ANY_RC = range(0, 256)
+# coreutils timeout: 124 when the command timed out, 137 when it had to be killed (--kill-after).
+TIMEOUT_RCS = (124, 137)
 STAT_FIELDS = ('bytes', 'packets', 'errors', 'dropped')
 
 
@@ -368,11 +388,18 @@ class Signals(object):
         return result
 
     def bird(self):
-        binary = self.module.get_bin_path('birdc')
-        if not binary:
-            return {'error': 'birdc is not installed', 'protocols': []}
-        runner = CommandRunner(self.module, binary=binary)
-        rc, out, err = runner.run(['show', 'protocols'], expected_rcs=range(0, 256))
+        birdc = self.module.get_bin_path('birdc')
+        timeout = self.module.get_bin_path('timeout')
+        if not birdc or not timeout:
+            return {'error': '%s is not installed' % ('birdc' if not birdc else 'timeout (coreutils)'), 'protocols': []}
+        seconds = self.params['bird_timeout']
+        # -r: BIRD's restricted mode, in which birdc refuses anything but show commands.
+        rc, out, err = CommandRunner(self.module, binary=timeout).run(
+            ['--kill-after=1', seconds, birdc, '-r', '-s', self.params['bird_socket'], 'show', 'protocols'],
+            expected_rcs=ANY_RC)
+        out, err = to_text(out), to_text(err)
+        if rc in TIMEOUT_RCS:
+            return {'error': 'birdc did not answer within %d seconds' % seconds, 'protocols': []}
         if rc != 0 or 'Unable to connect' in out:
             return {'error': 'birdc show protocols failed (rc=%d): %s' % (rc, (err or out).strip()[:300]),
                     'protocols': []}
@@ -393,7 +420,9 @@ class Signals(object):
             entry['error'] = 'no probe pod: network namespace %s is missing' % (netns or '(netns not given)')
             return entry
         p = self.params
-        rc, out, err = pinger.train(target['address'], netns, p['count'], p['interval'], p['timeout'])
+        # The canonical form of the address param_problems checked, never the caller's text.
+        address = str(parse_ipv4_address(target['address'])[0])
+        rc, out, err = pinger.train(address, netns, p['count'], p['interval'], p['timeout'])
         transmitted, received, rtts = parse_ping(out)
         if transmitted is None:
             entry['error'] = 'ping failed (rc=%d): %s' % (rc, (err or out).strip()[:300])
@@ -449,10 +478,21 @@ class Signals(object):
         return signals
 
 
+def unicast_problem(address):
+    """Why a ping to ``address`` could reach another host than one node or pod (None when it cannot)."""
+    if address == LIMITED_BROADCAST or address.is_multicast:
+        return 'is a broadcast or multicast address; only node and pod addresses are probed'
+    if address.is_unspecified or address.is_loopback or address.is_link_local or address.is_reserved:
+        return 'is not a unicast address of a node or pod'
+    return None
+
+
 def param_problems(params):
     problems = []
     for index, target in enumerate(params['targets']):
-        reason = parse_ipv4_address(target['address'])[1]
+        address, reason = parse_ipv4_address(target['address'])
+        if not reason:
+            reason = unicast_problem(address)
         if reason:
             problems.append('targets[%d] (%s): address %r %s' % (index, target['name'], target['address'], reason))
     if params['netns'] is not None and netns_name_problem(params['netns']):
@@ -470,6 +510,8 @@ def param_problems(params):
         problems.append('parallel %d is not within 1..64' % params['parallel'])
     if not 0 <= params['route_proto'] <= 255:
         problems.append('route_proto %d is not within 0..255' % params['route_proto'])
+    if not 1 <= params['bird_timeout'] <= 60:
+        problems.append('bird_timeout %d is not within 1..60 seconds' % params['bird_timeout'])
     reason = cni_network_name_problem(params['cni_network'])
     if reason:
         problems.append('cni_network %r %s' % (params['cni_network'], reason))
@@ -498,6 +540,8 @@ def main():
             pod_cidr=dict(type='str'),
             route_proto=dict(type='int', default=94),
             bird=dict(type='bool', default=False),
+            bird_socket=dict(type='path', default='/run/bird/bird.ctl'),
+            bird_timeout=dict(type='int', default=10),
             cni_network=dict(type='str', default='podnet'),
             ipam_dir=dict(type='path', default='/var/lib/cni/networks'),
         ),

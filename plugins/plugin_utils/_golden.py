@@ -68,24 +68,34 @@ def _in_network(address, network):
         return False
 
 
+def _pod_address(address, network):
+    """True when ``address`` is one pod's address in ``network``: inside it, and not its network or broadcast address,
+    which would make ping reach every pod of the block (or none)."""
+    try:
+        address, network = ipaddress.ip_address(str(address)), ipaddress.ip_network(str(network))
+    except ValueError:
+        return False
+    return address in network and address not in (network.network_address, network.broadcast_address)
+
+
 def probe_targets(plan, host, probe_ips=None):
     """What ``host`` pings: every other node's IP from the node, every other node's probe pod from its own pod.
 
-    A probe address is used only when it lies in its node's pod subnet of the plan, so nothing outside the
-    cluster's own addresses is ever probed; a pod path needs a probe pod on both ends. In bridge mode pods reach
+    A probe address is used only when it is a host address of its node's pod subnet of the plan, so nothing outside
+    the cluster's own addresses is ever probed, and no broadcast; a pod path needs a probe pod on both ends. In bridge mode pods reach
     only the pods of their own node, so only node paths are probed.
     """
     nodes = (plan or {}).get('nodes') or {}
     probe_ips = (probe_ips or {}) if (plan or {}).get('mode') in ROUTED_MODES else {}
     own_pod = probe_ips.get(host)
-    own_ok = bool(own_pod) and host in nodes and _in_network(own_pod, nodes[host]['pod_cidr'])
+    own_ok = bool(own_pod) and host in nodes and _pod_address(own_pod, nodes[host]['pod_cidr'])
     targets = []
     for name in sorted(nodes):
         if name == host:
             continue
         targets.append({'name': name, 'address': nodes[name]['node_ip'], 'source': 'node'})
         pod = probe_ips.get(name)
-        if own_ok and pod and _in_network(pod, nodes[name]['pod_cidr']):
+        if own_ok and pod and _pod_address(pod, nodes[name]['pod_cidr']):
             targets.append({'name': name, 'address': str(pod), 'source': 'pod'})
     return targets
 

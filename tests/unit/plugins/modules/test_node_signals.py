@@ -113,7 +113,8 @@ def test_ipam_counts_address_files_only(tmp_path):
 def params(**overrides):
     base = {'targets': [], 'netns': None, 'count': 20, 'interval': 0.1, 'timeout': 1, 'parallel': 4,
             'devices': [], 'pod_veths': True, 'bridge': None, 'pod_cidr': None, 'route_proto': 94, 'bird': False,
-            'cni_network': 'podnet', 'ipam_dir': '/var/lib/cni/networks'}
+            'bird_socket': '/run/bird/bird.ctl', 'bird_timeout': 10, 'cni_network': 'podnet',
+            'ipam_dir': '/var/lib/cni/networks'}
     base.update(overrides)
     return base
 
@@ -122,6 +123,12 @@ def params(**overrides):
     ({'targets': [{'name': 'x', 'address': 'example.org', 'source': 'node'}]}, "targets[0] (x): address 'example.org'"),
     ({'targets': [{'name': 'x', 'address': '10.0.0.0/8', 'source': 'node'}]}, 'has a prefix length'),
     ({'targets': [{'name': 'x', 'address': '::1', 'source': 'node'}]}, "address '::1'"),
+    ({'targets': [{'name': 'x', 'address': '255.255.255.255', 'source': 'node'}]}, 'broadcast or multicast'),
+    ({'targets': [{'name': 'x', 'address': '224.0.0.1', 'source': 'node'}]}, 'broadcast or multicast'),
+    ({'targets': [{'name': 'x', 'address': '127.0.0.1', 'source': 'node'}]}, 'not a unicast address'),
+    ({'targets': [{'name': 'x', 'address': '0.0.0.0', 'source': 'node'}]}, 'not a unicast address'),
+    ({'targets': [{'name': 'x', 'address': '169.254.0.1', 'source': 'pod'}]}, 'not a unicast address'),
+    ({'targets': [{'name': 'x', 'address': '240.0.0.1', 'source': 'pod'}]}, 'not a unicast address'),
     ({'netns': '../etc'}, "netns '../etc'"),
     ({'devices': ['ens5;reboot']}, "device 'ens5;reboot'"),
     ({'bridge': 'a' * 16}, 'device'),
@@ -129,6 +136,8 @@ def params(**overrides):
     ({'interval': 0.0001}, 'interval'),
     ({'timeout': 0}, 'timeout 0'),
     ({'parallel': 0}, 'parallel 0'),
+    ({'bird_timeout': 0}, 'bird_timeout 0'),
+    ({'bird_timeout': 61}, 'bird_timeout 61'),
     ({'route_proto': 300}, 'route_proto 300'),
     ({'cni_network': '../x'}, "cni_network '../x'"),
     ({'pod_cidr': '10.244.0.1/24'}, 'has host bits set'),
@@ -142,3 +151,52 @@ def test_good_arguments_pass():
     assert ns.param_problems(params(targets=[{'name': 'n2', 'address': '10.89.20.12', 'source': 'pod'}],
                                     netns='podnet-verify', devices=['ens5', 'cni0'], bridge='cni0',
                                     pod_cidr='10.244.0.0/24')) == []
+
+
+class FakeModule(object):
+    """Enough of AnsibleModule for Signals: binaries found in /usr/bin, every command answered with (rc, out)."""
+
+    def __init__(self, rc=0, out='', **overrides):
+        self.params = params(**overrides)
+        self.answer = (rc, out, '')
+        self.commands = []
+
+    def get_bin_path(self, name, required=False):
+        return '/usr/bin/' + name
+
+    def run_command(self, cmd, **kwargs):
+        self.commands.append(cmd)
+        return self.answer
+
+    def fail_json(self, **result):
+        raise AssertionError('module failed: %s' % result)
+
+
+def test_birdc_runs_restricted_and_bounded_by_timeout():
+    module = FakeModule(out=BIRDC, bird_timeout=7, bird_socket='/run/bird/other.ctl')
+    bird = ns.Signals(module).bird()
+    assert module.commands == [['/usr/bin/timeout', '--kill-after=1', '7', '/usr/bin/birdc', '-r',
+                                '-s', '/run/bird/other.ctl', 'show', 'protocols']]
+    assert bird['error'] is None and len(bird['protocols']) == 5
+
+
+@pytest.mark.parametrize('rc, out, error', [
+    (124, '', 'birdc did not answer within 10 seconds'),
+    (137, '', 'birdc did not answer within 10 seconds'),
+    (0, 'Unable to connect to server control socket (/run/bird/bird.ctl): No such file or directory\n',
+     'birdc show protocols failed (rc=0): Unable to connect'),
+    (1, 'Access denied\n', 'birdc show protocols failed (rc=1): Access denied'),
+])
+def test_birdc_that_cannot_answer_is_an_error_for_the_report_not_a_failure(rc, out, error):
+    bird = ns.Signals(FakeModule(rc=rc, out=out)).bird()
+    assert bird['protocols'] == [] and bird['error'].startswith(error), bird
+
+
+def test_a_train_pings_the_canonical_address_and_stops_by_its_deadline():
+    module = FakeModule(out=PING_OK, count=3, interval=0.25, timeout=2)
+    signals = ns.Signals(module)
+    probe = signals.probe({'name': 'node2', 'address': ' 10.244.1.5 ', 'source': 'node'},
+                          ns.PingRunner(module, signals.ip.binary))
+    # -w: ceil(3 x 0.25) + 2 = 3 seconds, whatever answers
+    assert module.commands == [['/usr/bin/ping', '-n', '-c', '3', '-i', '0.25', '-W', '2', '-w', '3', '10.244.1.5']]
+    assert (probe['transmitted'], probe['received'], probe['error']) == (3, 3, None)

@@ -227,6 +227,17 @@ def test_probe_targets_are_only_cluster_addresses():
                        {'name': 'node3', 'address': '10.89.20.13', 'source': 'node'}]
 
 
+@pytest.mark.parametrize('address', ['10.244.1.0', '10.244.1.255', '10.244.2.5', '10.89.20.12', 'pod-ip', ''])
+def test_probe_targets_never_take_a_pod_address_that_is_not_one_pod_of_its_block(address):
+    probe_ips = fx.probe_ips()
+    probe_ips['node2'] = address
+    assert [(t['name'], t['source']) for t in probe_targets(fx.plan(), 'node1', probe_ips)] == [
+        ('node2', 'node'), ('node3', 'node'), ('node3', 'pod')]
+    probe_ips = fx.probe_ips()
+    probe_ips['node1'] = address.replace('.1.', '.0.')  # the prober's own probe pod: no pod path at all
+    assert [t['source'] for t in probe_targets(fx.plan(), 'node1', probe_ips)] == ['node', 'node']
+
+
 def test_probe_targets_without_own_probe_pod_are_node_paths_only():
     probe_ips = fx.probe_ips()
     probe_ips['node1'] = None
