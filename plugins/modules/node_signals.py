@@ -207,14 +207,10 @@ signals:
                 "rtts": [0.05, 0.061], "error": null}]
 '''
 
-import ipaddress
-import math
 import os
-import re
 import threading
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import IpRoute2
 from ansible_collections.podnet.netmodes.plugins.module_utils._nft import NftRunner
@@ -225,155 +221,34 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._rules import (
     parse_ipv4_address,
     parse_ipv4_network,
 )
-from ansible_collections.podnet.netmodes.plugins.module_utils._runner import CommandRunner
+from ansible_collections.podnet.netmodes.plugins.module_utils._signals import (
+    BirdcRunner,
+    PingRunner,
+    guard_drops,
+    ipam_addresses,
+    link_counters,
+    parse_bird_protocols,
+    parse_ping,
+    pod_veth_names,
+    read_int,
+    unicast_problem,
+)
 
 CONNTRACK = '/proc/sys/net/netfilter/nf_conntrack_%s'
-LIMITED_BROADCAST = ipaddress.IPv4Address('255.255.255.255')
 GUARD_TABLE = ('ip', 'podnet_ipip')
 BIRD_PROTO = 12  # "bird" in /etc/iproute2/rt_protos
-REPLY_RE = re.compile(r'icmp_seq=\d+ .*time[=<]([\d.]+) ms')
-SUMMARY_RE = re.compile(r'(\d+) packets transmitted, (\d+) (?:packets )?received')
-SINCE_WORD_RE = re.compile(r'^[0-9][0-9:.\-]*$')
-ANY_RC = range(0, 256)
-# coreutils timeout: 124 when the command timed out, 137 when it had to be killed (--kill-after).
-TIMEOUT_RCS = (124, 137)
-STAT_FIELDS = ('bytes', 'packets', 'errors', 'dropped')
-
-
-class PingRunner(CommandRunner):
-    """One ping train, from the node or (through ``ip netns exec``) from inside a namespace.
-
-    Every exit code is ping's answer, not a failure of the module: 1 is "some or all echoes unanswered", 2 an
-    error that the missing summary line shows.
-    """
-
-    tool = 'ping'
-
-    def __init__(self, module, ip_binary):
-        super(PingRunner, self).__init__(module)
-        self.in_netns = CommandRunner(module, binary=ip_binary)
-
-    def train(self, address, netns, count, interval, timeout):
-        deadline = int(math.ceil(count * interval)) + timeout
-        args = ['-n', '-c', count, '-i', '%g' % interval, '-W', timeout, '-w', deadline, address]
-        if netns:
-            rc, out, err = self.in_netns.run(['netns', 'exec', netns, self.binary] + args, expected_rcs=ANY_RC)
-        else:
-            rc, out, err = self.run(args, expected_rcs=ANY_RC)
-        return rc, to_text(out), to_text(err)
-
-
-def parse_ping(out):
-    """(transmitted, received, [rtt ms of each reply]) from ping's per-reply lines and summary."""
-    rtts = [float(match.group(1)) for match in REPLY_RE.finditer(out)]
-    summary = SUMMARY_RE.search(out)
-    if not summary:
-        return None, None, rtts
-    return int(summary.group(1)), int(summary.group(2)), rtts
-
-
-def parse_bird_protocols(text):
-    """Protocol lines of ``birdc show protocols``: name, proto, table, state, since (one or more words), info.
-
-    Columns are split on whitespace, not on the header's positions: BIRD pads each column to a minimum width only,
-    so a long protocol name or ``timeformat protocol iso long`` (a "since" of two words) shifts every later column.
-    "since" is the run of words made of digits, ``:``, ``.`` and ``-`` after the state; info is the rest
-    ("Established", "Active        Socket: Connection refused", ...).
-    """
-    protocols = []
-    for line in text.splitlines():
-        words = line.split()
-        if len(words) < 4 or line[0].isspace() or words[0] == 'BIRD' or words[:2] == ['Name', 'Proto']:
-            continue
-        rest = words[4:]
-        while rest and SINCE_WORD_RE.match(rest[0]):
-            rest.pop(0)
-        protocols.append({'name': words[0], 'proto': words[1], 'table': words[2], 'state': words[3],
-                          'info': ' '.join(rest)})
-    return protocols
-
-
-def guard_drops(objects):
-    """Summed counters of the rules that drop, from ``nft -j list table`` objects."""
-    packets = octets = 0
-    for item in objects or []:
-        rule = item.get('rule')
-        if not rule:
-            continue
-        exprs = rule.get('expr') or []
-        if not any('drop' in expr for expr in exprs if isinstance(expr, dict)):
-            continue
-        for expr in exprs:
-            counter = expr.get('counter') if isinstance(expr, dict) else None
-            if isinstance(counter, dict):
-                packets += int(counter.get('packets', 0))
-                octets += int(counter.get('bytes', 0))
-    return {'packets': packets, 'bytes': octets}
-
-
-def link_counters(link, role):
-    stats = link.get('stats64') or link.get('stats') or {}
-    entry = {'ifname': link['ifname'], 'role': role, 'present': True, 'operstate': link.get('operstate'),
-             'kind': (link.get('linkinfo') or {}).get('info_kind')}
-    for direction in ('rx', 'tx'):
-        for field in STAT_FIELDS:
-            entry['%s_%s' % (direction, field)] = int((stats.get(direction) or {}).get(field, 0))
-    return entry
-
-
-def pod_veth_names(links, routes, bridge, pod_cidr):
-    """Veths enslaved to the pod bridge, and veths that carry a route into the pod subnet (CNI ptp)."""
-    subnet = ipaddress.ip_network(to_text(pod_cidr)) if pod_cidr else None
-    routed = set()
-    for route in routes if subnet else []:
-        dst = route.get('dst', '')
-        if dst and dst != 'default' and route.get('dev'):
-            try:
-                if ipaddress.ip_network(to_text(dst), strict=False).subnet_of(subnet):
-                    routed.add(route['dev'])
-            except (ValueError, TypeError):
-                continue
-    names = []
-    for link in links:
-        if (link.get('linkinfo') or {}).get('info_kind') != 'veth':
-            continue
-        if (bridge and link.get('master') == bridge) or link['ifname'] in routed:
-            names.append(link['ifname'])
-    return sorted(names)
-
-
-def read_int(path):
-    try:
-        with open(path) as handle:
-            return int(handle.read().strip())
-    except (IOError, OSError, ValueError):
-        return None
-
-
-def ipam_addresses(ipam_dir, network):
-    """The addresses host-local recorded (one file per address); None when it has no directory for ``network``."""
-    directory = os.path.join(ipam_dir, network)
-    if not os.path.isdir(directory):
-        return directory, None
-    addresses = []
-    for name in os.listdir(directory):
-        try:
-            addresses.append(str(ipaddress.ip_address(to_text(name))))
-        except ValueError:
-            continue  # lock, last_reserved_ip.0
-    return directory, sorted(addresses, key=lambda text: ipaddress.ip_address(to_text(text)))
 
 
 class Signals(object):
+    """One run: the node's state first (so the counters do not include the probes' packets), then the trains."""
+
     def __init__(self, module):
         self.module = module
         self.params = module.params
         self.ip = IpRoute2(module)
 
     def links(self, main_routes):
-        argv = ['-json', '-stats', '-details', 'link', 'show']
-        dummy, out, dummy = self.ip.run(argv)
-        links = self.ip._json(argv, out)
+        links = self.ip.show('link', 'show', details=True, stats=True)
         by_name = dict((link['ifname'], link) for link in links)
         result = []
         for name in self.params['devices']:
@@ -389,21 +264,11 @@ class Signals(object):
 
     def bird(self):
         birdc = self.module.get_bin_path('birdc')
-        timeout = self.module.get_bin_path('timeout')
-        if not birdc or not timeout:
+        if not birdc or not self.module.get_bin_path('timeout'):
             return {'error': '%s is not installed' % ('birdc' if not birdc else 'timeout (coreutils)'), 'protocols': []}
-        seconds = self.params['bird_timeout']
-        # -r: BIRD's restricted mode, in which birdc refuses anything but show commands.
-        rc, out, err = CommandRunner(self.module, binary=timeout).run(
-            ['--kill-after=1', seconds, birdc, '-r', '-s', self.params['bird_socket'], 'show', 'protocols'],
-            expected_rcs=ANY_RC)
-        out, err = to_text(out), to_text(err)
-        if rc in TIMEOUT_RCS:
-            return {'error': 'birdc did not answer within %d seconds' % seconds, 'protocols': []}
-        if rc != 0 or 'Unable to connect' in out:
-            return {'error': 'birdc show protocols failed (rc=%d): %s' % (rc, (err or out).strip()[:300]),
-                    'protocols': []}
-        return {'error': None, 'protocols': parse_bird_protocols(out)}
+        runner = BirdcRunner(self.module, birdc, self.params['bird_socket'], self.params['bird_timeout'])
+        error, out = runner.show('protocols')
+        return {'error': error, 'protocols': [] if error else parse_bird_protocols(out)}
 
     def guard(self):
         binary = self.module.get_bin_path('nft')
@@ -476,15 +341,6 @@ class Signals(object):
         signals['ipam'] = {'dir': directory, 'addresses': addresses}
         signals['probes'] = self.probes()
         return signals
-
-
-def unicast_problem(address):
-    """Why a ping to ``address`` could reach another host than one node or pod (None when it cannot)."""
-    if address == LIMITED_BROADCAST or address.is_multicast:
-        return 'is a broadcast or multicast address; only node and pod addresses are probed'
-    if address.is_unspecified or address.is_loopback or address.is_link_local or address.is_reserved:
-        return 'is not a unicast address of a node or pod'
-    return None
 
 
 def param_problems(params):

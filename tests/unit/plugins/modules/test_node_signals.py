@@ -1,10 +1,11 @@
 # Copyright (c) 2026 podnet.netmodes maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""node_signals without root: parsing ping, birdc and nft output, picking pod veths, counting IPAM files, and
+"""node_signals and its module_utils/_signals.py without root: parsing ping, birdc and nft output, picking pod veths, counting IPAM files, and
 refusing arguments. The kernel test (tests/kernel/test_node_signals.py) runs it for real."""
 import pytest
 
+from ansible_collections.podnet.netmodes.plugins.module_utils import _signals as sig
 from ansible_collections.podnet.netmodes.plugins.modules import node_signals as ns
 
 PING_OK = """PING 10.244.1.5 (10.244.1.5) 56(84) bytes of data.
@@ -37,19 +38,19 @@ peer_a_very_long_name BGP ---    up     2026-11-27 15:02:16  Established
 
 
 def test_ping_replies_and_summary():
-    assert ns.parse_ping(PING_OK) == (3, 3, [0.091, 0.058, 1.2])
+    assert sig.parse_ping(PING_OK) == (3, 3, [0.091, 0.058, 1.2])
 
 
 def test_ping_with_loss_and_icmp_errors_counts_only_echo_replies():
-    assert ns.parse_ping(PING_LOSS) == (4, 1, [0.101])
+    assert sig.parse_ping(PING_LOSS) == (4, 1, [0.101])
 
 
 def test_ping_without_summary_is_no_measurement():
-    assert ns.parse_ping('ping: connect: Network is unreachable\n') == (None, None, [])
+    assert sig.parse_ping('ping: connect: Network is unreachable\n') == (None, None, [])
 
 
 def test_birdc_protocols_split_on_words_not_columns():
-    protocols = ns.parse_bird_protocols(BIRDC)
+    protocols = sig.parse_bird_protocols(BIRDC)
     assert [(p['name'], p['state'], p['info']) for p in protocols] == [
         ('device1', 'up', ''),
         ('kernel1', 'up', ''),
@@ -62,7 +63,7 @@ def test_birdc_protocols_split_on_words_not_columns():
 
 def test_birdc_detail_lines_are_not_protocols():
     text = BIRDC + '  Description:    node2\n  BGP state:          Established\n'
-    assert len(ns.parse_bird_protocols(text)) == 5
+    assert len(sig.parse_bird_protocols(text)) == 5
 
 
 def test_guard_drops_sums_counters_of_dropping_rules_only():
@@ -73,8 +74,8 @@ def test_guard_drops_sums_counters_of_dropping_rules_only():
         {'rule': {'chain': 'input', 'expr': [{'counter': {'packets': 99, 'bytes': 9999}}, {'accept': None}]}},
         {'rule': {'chain': 'podnet_owner', 'expr': [{'return': None}]}},
     ]
-    assert ns.guard_drops(objects) == {'packets': 3, 'bytes': 252}
-    assert ns.guard_drops([]) == {'packets': 0, 'bytes': 0}
+    assert sig.guard_drops(objects) == {'packets': 3, 'bytes': 252}
+    assert sig.guard_drops([]) == {'packets': 0, 'bytes': 0}
 
 
 def _veth(name, master=None):
@@ -89,15 +90,15 @@ def test_pod_veths_are_bridge_ports_or_carry_a_route_into_the_pod_subnet():
              {'ifname': 'cni0', 'linkinfo': {'info_kind': 'bridge'}}]
     routes = [{'dst': '10.244.0.7', 'dev': 'veth2'}, {'dst': 'default', 'dev': 'ens5'},
               {'dst': '10.89.20.0/24', 'dev': 'ens5'}, {'dst': '172.17.0.2', 'dev': 'veth3'}]
-    assert ns.pod_veth_names(links, routes, 'cni0', '10.244.0.0/24') == ['veth1', 'veth2']
-    assert ns.pod_veth_names(links, routes, None, None) == []
+    assert sig.pod_veth_names(links, routes, 'cni0', '10.244.0.0/24') == ['veth1', 'veth2']
+    assert sig.pod_veth_names(links, routes, None, None) == []
 
 
 def test_link_counters_read_stats64():
     link = {'ifname': 'ens5', 'operstate': 'UP', 'stats64': {
         'rx': {'bytes': 10, 'packets': 1, 'errors': 2, 'dropped': 3, 'over_errors': 0},
         'tx': {'bytes': 20, 'packets': 2, 'errors': 0, 'dropped': 4}}}
-    entry = ns.link_counters(link, 'device')
+    entry = sig.link_counters(link, 'device')
     assert entry['rx_dropped'] == 3 and entry['tx_bytes'] == 20 and entry['present'] and entry['kind'] is None
 
 
@@ -106,8 +107,8 @@ def test_ipam_counts_address_files_only(tmp_path):
     directory.mkdir()
     for name in ('lock', 'last_reserved_ip.0', '10.244.0.10', '10.244.0.9'):
         (directory / name).write_text('x')
-    assert ns.ipam_addresses(str(tmp_path), 'podnet') == (str(directory), ['10.244.0.9', '10.244.0.10'])
-    assert ns.ipam_addresses(str(tmp_path), 'other') == (str(tmp_path / 'other'), None)
+    assert sig.ipam_addresses(str(tmp_path), 'podnet') == (str(directory), ['10.244.0.9', '10.244.0.10'])
+    assert sig.ipam_addresses(str(tmp_path), 'other') == (str(tmp_path / 'other'), None)
 
 
 def params(**overrides):
@@ -196,7 +197,7 @@ def test_a_train_pings_the_canonical_address_and_stops_by_its_deadline():
     module = FakeModule(out=PING_OK, count=3, interval=0.25, timeout=2)
     signals = ns.Signals(module)
     probe = signals.probe({'name': 'node2', 'address': ' 10.244.1.5 ', 'source': 'node'},
-                          ns.PingRunner(module, signals.ip.binary))
+                          sig.PingRunner(module, signals.ip.binary))
     # -w: ceil(3 x 0.25) + 2 = 3 seconds, whatever answers
     assert module.commands == [['/usr/bin/ping', '-n', '-c', '3', '-i', '0.25', '-W', '2', '-w', '3', '10.244.1.5']]
     assert (probe['transmitted'], probe['received'], probe['error']) == (3, 3, None)
