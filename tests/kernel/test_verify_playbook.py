@@ -97,7 +97,10 @@ def cluster(tmp_path):
 
 
 def run_verify(inventory, report_dir, *options):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0')
+    # One fork: the three "nodes" share this host's file system, so each sees /var/lib/cni/networks/<network> as
+    # created by its own probe pod, and parallel forks would race to remove the one directory (on real nodes each
+    # has its own). Tasks still run for every node before the next task starts, as they do with many forks.
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0', ANSIBLE_FORKS='1')
     return subprocess.run([ANSIBLE_PLAYBOOK, '-i', str(inventory), PLAYBOOK, '-e', 'podnet_verify_dir=%s' % report_dir]
                           + list(options), capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
 
