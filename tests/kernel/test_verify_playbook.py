@@ -118,7 +118,17 @@ def leftovers():
         if os.path.exists(path)]
 
 
+# What attaching the probe pod may create on the host (host-local's and cni_pod's directories).
+CREATED_DIRS = ('/var/lib/cni', '/var/lib/cni/networks', '/var/lib/podnet', '/var/lib/podnet/cni',
+                '/var/lib/podnet/cni/pods')
+
+
+def dirs_state():
+    return dict((path, os.path.isdir(path)) for path in CREATED_DIRS)
+
+
 def test_verify_passes_healthy_names_a_deleted_route_and_leaves_nothing(cluster, tmp_path):
+    dirs_before = dirs_state()
     proc, report = verify(cluster, tmp_path / 'healthy')
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert report['healthy'] and report['problems'] == []
@@ -139,6 +149,8 @@ def test_verify_passes_healthy_names_a_deleted_route_and_leaves_nothing(cluster,
         'loss: pod node1 -> node2', 'loss: pod node2 -> node1', missing.split(' (')[0]]
     assert report['problems'][2] == missing
     assert leftovers() == []
+    # Every directory the probe pods created is gone again, and none that existed before was touched.
+    assert dirs_state() == dirs_before
 
 
 def test_check_mode_is_refused_before_anything_is_attached(cluster, tmp_path):
