@@ -56,6 +56,7 @@ demo: setup
 	ansible-playbook -i inventories/lab/$(MODE).yml site.yml
 	ansible-playbook -i inventories/lab/$(MODE).yml playbooks/lab_pods.yml
 	$(VENV)/bin/python lab/matrix.py -i inventories/lab/$(MODE).yml
+	ansible-playbook -i inventories/lab/$(MODE).yml playbooks/verify.yml
 
 demo-down: venv
 	$(VENV)/bin/python lab/podnet_lab.py down -i inventories/lab/$(MODE).yml

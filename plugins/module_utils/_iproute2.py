@@ -219,8 +219,10 @@ class IpRoute2(CommandRunner):
             self.module.fail_json(msg='ip %s printed no valid JSON: %s' % (' '.join(args), exc), stdout=text)
 
     def show(self, *args, **options):
-        """``ip -json [-details] [-N] [-4|-6] ARGS`` parsed; options: details, numeric, family."""
+        """``ip -json [-stats] [-details] [-N] [-4|-6] ARGS`` parsed; options: stats, details, numeric, family."""
         flags = ['-json']
+        if options.get('stats'):
+            flags.append('-stats')
         if options.get('details'):
             flags.append('-details')
         if options.get('numeric'):
