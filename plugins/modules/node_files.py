@@ -23,7 +23,8 @@ description:
     created with its parents when missing. A kernel parameter is written to C(/proc/sys) only when the value
     the kernel holds differs (whitespace between the fields of a multi-field value is not significant, as for
     C(ansible.posix.sysctl)). Persist parameters with a file under C(/etc/sysctl.d) in O(files).
-  - Nothing outside the declared paths and parameters is touched; nothing is ever deleted.
+  - Nothing outside the declared paths and parameters is touched. Only O(absent) deletes, and only what carries
+    podnet's mark.
 version_added: 0.2.0
 author:
   - podnet.netmodes maintainers (@podnet)
@@ -86,6 +87,36 @@ options:
           - Check mode runs it too, so it predicts a refusal; when the command's program is not installed yet (a
             fresh host before its packages are), check mode cannot run it and skips it.
         type: str
+      backup:
+        description:
+          - Where to keep the file as it was before podnet first replaced it (another owner's file, such as the
+            configuration a package shipped), so that O(absent) with O(absent[].restore) can put it back.
+          - Taken when the content differs, the file exists and no backup is there yet; parent directories are
+            created. Later runs keep the first backup.
+        type: path
+  absent:
+    description:
+      - Files and directories to delete, in order, each only as far as it proves to be podnet's. What is not proved
+        is left as it is and listed in RV(kept).
+      - A file is deleted only when its text contains O(absent[].mark).
+      - A directory is emptied of the files under it that contain O(absent[].mark) (none without a mark), then every
+        directory under it that is empty, then itself when empty.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      mark:
+        description: Text that a file must contain to count as podnet's. Required for a file.
+        type: str
+      restore:
+        description:
+          - For a file - the O(files[].backup) of it; when that exists, it is moved back over the file instead of the
+            file being deleted.
+        type: path
   sysctl:
     description:
       - Kernel parameters to hold now, name (dotted, as C(sysctl) prints it) to value.
@@ -109,8 +140,8 @@ attributes:
     support: full
     details:
       - One entry per changed file (content as text, with the path as header; owner, group and mode as
-        C(ansible.builtin.file) shows them), per created directory and per changed kernel parameter. Check
-        mode shows exactly the diff of the real run.
+        C(ansible.builtin.file) shows them), per created directory, per changed kernel parameter and per deleted
+        or restored file and deleted directory. Check mode shows exactly the diff of the real run.
   platform:
     support: full
     platforms: posix
@@ -147,6 +178,17 @@ EXAMPLES = r'''
   when: >-
     '/etc/systemd/system/podnet-nftables.service' in written.files
     or not written.exists['/etc/systemd/system/multi-user.target.wants/podnet-nftables.service']
+
+- name: Remove what podnet wrote, putting BIRD's own config back, and its directory once empty
+  podnet.netmodes.node_files:
+    absent:
+      - path: /etc/sysctl.d/90-podnet.conf
+        mark: podnet.netmodes
+      - path: /etc/bird/bird.conf
+        mark: podnet.netmodes
+        restore: /etc/podnet/bird/bird.conf.before-podnet
+      - path: /etc/podnet
+        mark: "# Written by podnet.netmodes"
 '''
 
 RETURN = r'''
@@ -167,6 +209,18 @@ sysctl:
   returned: always
   type: dict
   sample: {net.ipv4.ip_forward: {before: '0', after: '1'}}
+removed:
+  description: Files and directories deleted, or files restored from their backup (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/sysctl.d/90-podnet.conf]
+kept:
+  description: Paths under O(absent) left in place because they do not carry the mark, or a directory not empty.
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/lib/podnet/cni/pods/web-1/podnet/eth0.json]
 exists:
   description: Each path of O(exists), to whether it exists (looked at after the files were written).
   returned: always
@@ -176,6 +230,7 @@ exists:
 
 import os
 import shlex
+import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -275,6 +330,8 @@ def ensure_file(module, spec, diffs):
         if module.check_mode and current is None:
             return True
         if not module.check_mode:
+            if spec['backup'] and current is not None and not os.path.lexists(spec['backup']):
+                keep_backup(module, path, spec['backup'])
             directory = os.path.dirname(path)
             handle, temp = tempfile.mkstemp(prefix='.podnet-', dir=directory)
             try:
@@ -285,6 +342,69 @@ def ensure_file(module, spec, diffs):
                 if os.path.exists(temp):
                     os.remove(temp)
     return set_attributes(module, spec, path, current is None, diffs) or changed
+
+
+def keep_backup(module, path, backup):
+    """Copy ``path`` to ``backup`` with its mode and owner, so that moving it back restores the file as it was."""
+    directory = os.path.dirname(backup)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    shutil.copy2(path, backup)
+    status = os.stat(path)
+    os.chown(backup, status.st_uid, status.st_gid)
+
+
+def marked(path, mark):
+    current = read_bytes(path)
+    return current is not None and to_bytes(mark, errors='surrogate_or_strict') in current
+
+
+def remove_file(module, spec, diffs, result):
+    path = spec['path']
+    if os.path.isdir(path) and not os.path.islink(path):
+        return remove_directory(module, spec, diffs, result)
+    if not os.path.lexists(path):
+        return
+    if not spec['mark']:
+        module.fail_json(msg='absent: %s is a file, and a file is only deleted when it carries a mark; give mark'
+                             % path)
+    if not os.path.isfile(path) or not marked(path, spec['mark']):
+        result['kept'].append(path)
+        return
+    restore = spec['restore'] if spec['restore'] and os.path.isfile(spec['restore']) else None
+    after = '' if restore is None else to_text(read_bytes(restore), errors='surrogate_or_replace')
+    diffs.append({'before_header': path, 'after_header': restore and '%s (from %s)' % (path, restore) or path,
+                  'before': to_text(read_bytes(path), errors='surrogate_or_replace'), 'after': after})
+    result['removed'].append(path)
+    if module.check_mode:
+        return
+    if restore is None:
+        os.unlink(path)
+    else:
+        os.rename(restore, path)
+
+
+def remove_directory(module, spec, diffs, result):
+    """Marked files under the directory, then its empty directories from the bottom up, then itself."""
+    top = spec['path']
+    gone = set()
+    for root, dirs, files in os.walk(top, topdown=False):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if spec['mark'] and os.path.isfile(path) and not os.path.islink(path) and marked(path, spec['mark']):
+                remove_file(module, dict(spec, path=path, restore=None), diffs, result)
+                gone.add(path)
+            else:
+                result['kept'].append(path)
+        left = [os.path.join(root, name) for name in os.listdir(root)]
+        if all(path in gone for path in left):
+            diffs.append({'before': {'path': root, 'state': 'directory'}, 'after': {'path': root, 'state': 'absent'}})
+            result['removed'].append(root)
+            gone.add(root)
+            if not module.check_mode:
+                os.rmdir(root)
+        else:
+            result['kept'].append(root)
 
 
 def ensure_sysctl(module, name, value, diffs):
@@ -315,14 +435,17 @@ def run_module():
                 path=dict(type='path', required=True), mode=dict(type='str', default='0755'), **attributes)),
             files=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True), content=dict(type='str', required=True),
-                mode=dict(type='str', default='0644'), validate=dict(type='str'), **attributes)),
+                mode=dict(type='str', default='0644'), validate=dict(type='str'), backup=dict(type='path'),
+                **attributes)),
+            absent=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True), mark=dict(type='str'), restore=dict(type='path'))),
             sysctl=dict(type='dict', default={}),
             exists=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    for kind in ('directories', 'files'):
+    for kind in ('directories', 'files', 'absent'):
         for spec in params[kind]:
             if not os.path.isabs(spec['path']):
                 module.fail_json(msg='%s: path %s is not absolute' % (kind, spec['path']))
@@ -331,7 +454,7 @@ def run_module():
                                      'write the command with %%s, e.g. /usr/sbin/bird -p -c %%s'
                                      % (spec['path'], spec['validate']))
     diffs = []
-    result = {'changed': False, 'directories': [], 'files': [], 'sysctl': {}}
+    result = {'changed': False, 'directories': [], 'files': [], 'sysctl': {}, 'removed': [], 'kept': []}
     for spec in params['directories']:
         if ensure_directory(module, spec, diffs):
             result['directories'].append(spec['path'])
@@ -342,7 +465,9 @@ def run_module():
         change = ensure_sysctl(module, name, params['sysctl'][name], diffs)
         if change is not None:
             result['sysctl'][name] = change
-    result['changed'] = bool(result['directories'] or result['files'] or result['sysctl'])
+    for spec in params['absent']:
+        remove_file(module, spec, diffs, result)
+    result['changed'] = bool(result['directories'] or result['files'] or result['sysctl'] or result['removed'])
     result['exists'] = dict((path, os.path.lexists(path)) for path in params['exists'])
     if module._diff:
         result['diff'] = diffs

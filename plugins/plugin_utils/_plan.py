@@ -21,6 +21,7 @@ from ansible_collections.podnet.netmodes.plugins.module_utils import _rules
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._adjacency import adjacency_problems, uplink_networks
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._bgp_topology import bgp_topology
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._pod_cidr import assign_pod_cidrs, check_overrides
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._removal import state_problems
 from ansible_collections.podnet.netmodes.plugins.module_utils._rules import parse_int, parse_ipv4_address, parse_ipv4_network
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import (
     ALL_HOSTS,
@@ -367,6 +368,7 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
     result = {'mode': mode, 'problems': [], 'nodes': {}, 'cluster_cidr': None, 'node_prefix': None, 'bgp': None,
               'ipip': None, 'hostgw': None}
     problems = result['problems']
+    problems += state_problems(settings)
     if mode not in MODES:
         problems.append(problem(ALL_HOSTS, 'podnet_mode', mode, 'is not one of %s' % ', '.join(MODES),
                                 'set podnet_mode to bridge, hostgw or bgp.'))
