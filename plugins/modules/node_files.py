@@ -91,9 +91,13 @@ options:
         description:
           - Where to keep the file as it was before podnet first replaced it (another owner's file, such as the
             configuration a package shipped), so that O(absent) with O(absent[].restore) can put it back.
-          - Taken when the content differs, the file exists and no backup is there yet; parent directories are
-            created. Later runs keep the first backup.
+          - Taken when the content differs, the file exists, does not contain O(files[].mark) (it is not podnet's
+            own from an earlier run) and no backup is there yet; parent directories are created. Later runs keep the
+            first backup.
         type: path
+      mark:
+        description: With O(files[].backup), text that marks the current file as podnet's own, which is not kept.
+        type: str
   absent:
     description:
       - Files and directories to delete, in order, each only as far as it proves to be podnet's. What is not proved
@@ -330,7 +334,8 @@ def ensure_file(module, spec, diffs):
         if module.check_mode and current is None:
             return True
         if not module.check_mode:
-            if spec['backup'] and current is not None and not os.path.lexists(spec['backup']):
+            if (spec['backup'] and current is not None and not os.path.lexists(spec['backup'])
+                    and not (spec['mark'] and marked(path, spec['mark']))):
                 keep_backup(module, path, spec['backup'])
             directory = os.path.dirname(path)
             handle, temp = tempfile.mkstemp(prefix='.podnet-', dir=directory)
@@ -385,26 +390,27 @@ def remove_file(module, spec, diffs, result):
 
 
 def remove_directory(module, spec, diffs, result):
-    """Marked files under the directory, then its empty directories from the bottom up, then itself."""
+    """Marked files under the directory, in name order, then its empty directories from the bottom up, then itself.
+    True when the directory is (or in check mode would be) gone."""
     top = spec['path']
-    gone = set()
-    for root, dirs, files in os.walk(top, topdown=False):
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            if spec['mark'] and os.path.isfile(path) and not os.path.islink(path) and marked(path, spec['mark']):
-                remove_file(module, dict(spec, path=path, restore=None), diffs, result)
-                gone.add(path)
-            else:
-                result['kept'].append(path)
-        left = [os.path.join(root, name) for name in os.listdir(root)]
-        if all(path in gone for path in left):
-            diffs.append({'before': {'path': root, 'state': 'directory'}, 'after': {'path': root, 'state': 'absent'}})
-            result['removed'].append(root)
-            gone.add(root)
-            if not module.check_mode:
-                os.rmdir(root)
+    gone = True
+    for name in sorted(os.listdir(top)):
+        path = os.path.join(top, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            gone = remove_directory(module, dict(spec, path=path), diffs, result) and gone
+        elif spec['mark'] and os.path.isfile(path) and not os.path.islink(path) and marked(path, spec['mark']):
+            remove_file(module, dict(spec, path=path, restore=None), diffs, result)
         else:
-            result['kept'].append(root)
+            result['kept'].append(path)
+            gone = False
+    if not gone:
+        result['kept'].append(top)
+        return False
+    diffs.append({'before': {'path': top, 'state': 'directory'}, 'after': {'path': top, 'state': 'absent'}})
+    result['removed'].append(top)
+    if not module.check_mode:
+        os.rmdir(top)
+    return True
 
 
 def ensure_sysctl(module, name, value, diffs):
@@ -436,6 +442,7 @@ def run_module():
             files=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True), content=dict(type='str', required=True),
                 mode=dict(type='str', default='0644'), validate=dict(type='str'), backup=dict(type='path'),
+                mark=dict(type='str'),
                 **attributes)),
             absent=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True), mark=dict(type='str'), restore=dict(type='path'))),

@@ -213,3 +213,97 @@ def test_bird_refuses_a_broken_config_through_validate(tmp_path, proc, real_comm
                        'validate': '/usr/sbin/bird -p -c %s'}]}
     result, _ = run_module(node_files, args)
     assert result['failed'] and 'syntax error' in result['msg'] and not (tmp_path / 'bird.conf').exists()
+
+
+MARK = '# Written by podnet.netmodes'
+
+
+def podnet_tree(tmp_path):
+    """/etc/podnet-like: two marked boot files, one foreign file, and a directory that only holds marked files."""
+    top = tmp_path / 'podnet'
+    (top / 'iproute2').mkdir(parents=True)
+    (top / 'nftables').mkdir()
+    (top / 'iproute2' / '10-bridge-cni0.batch').write_text(MARK + ' ip_link\nlink add cni0 type bridge\n')
+    (top / 'nftables' / 'ip-podnet.nft').write_text(MARK + ' nft_table\ntable ip podnet {}\n')
+    (top / 'iproute2' / 'admin.batch').write_text('route add 10.9.0.0/16 dev eth0\n')
+    return top
+
+
+def test_absent_deletes_marked_files_and_emptied_directories_and_check_mode_predicts_it(tmp_path, proc):
+    top = podnet_tree(tmp_path)
+    conf = tmp_path / '90-podnet.conf'
+    conf.write_text(MARK + '\nnet.ipv4.ip_forward=1\n')
+    args = {'absent': [{'path': str(conf), 'mark': MARK}, {'path': str(top), 'mark': MARK}]}
+    predicted, _ = run_module(node_files, args, check_mode=True, diff_mode=True)
+    assert conf.exists() and (top / 'nftables' / 'ip-podnet.nft').exists()
+    done, _ = run_module(node_files, args, diff_mode=True)
+    assert predicted == done
+    assert done['changed'] is True
+    assert done['removed'] == [str(conf), str(top / 'iproute2' / '10-bridge-cni0.batch'),
+                               str(top / 'nftables' / 'ip-podnet.nft'), str(top / 'nftables')]
+    # The foreign file stays, and so do the directories that hold it.
+    assert done['kept'] == [str(top / 'iproute2' / 'admin.batch'), str(top / 'iproute2'), str(top)]
+    assert not conf.exists() and not (top / 'nftables').exists()
+    assert (top / 'iproute2' / 'admin.batch').read_text() == 'route add 10.9.0.0/16 dev eth0\n'
+    assert {'before_header': str(conf), 'after_header': str(conf), 'before': MARK + '\nnet.ipv4.ip_forward=1\n',
+            'after': ''} in done['diff']
+    again, _ = run_module(node_files, args, diff_mode=True)
+    assert again['changed'] is False and again['removed'] == [] and again['diff'] == []
+
+
+def test_absent_keeps_a_file_without_the_mark_and_needs_a_mark_for_a_file(tmp_path, proc):
+    conf = tmp_path / '90-podnet.conf'
+    conf.write_text('net.ipv4.ip_forward=1\n')
+    kept, _ = run_module(node_files, {'absent': [{'path': str(conf), 'mark': MARK}]})
+    assert kept['changed'] is False and kept['kept'] == [str(conf)] and conf.exists()
+    unmarked, _ = run_module(node_files, {'absent': [{'path': str(conf)}]})
+    assert unmarked['failed'] and 'give mark' in unmarked['msg'] and conf.exists()
+
+
+def test_a_directory_without_a_mark_only_loses_empty_directories(tmp_path, proc):
+    top = tmp_path / 'lib-podnet'
+    (top / 'cni' / 'pods' / 'gone').mkdir(parents=True)
+    (top / 'cni' / 'pods' / 'web-1').mkdir()
+    (top / 'cni' / 'pods' / 'web-1' / 'eth0.json').write_text('{}')
+    done, _ = run_module(node_files, {'absent': [{'path': str(top)}]})
+    assert done['removed'] == [str(top / 'cni' / 'pods' / 'gone')]
+    assert (top / 'cni' / 'pods' / 'web-1' / 'eth0.json').exists()
+    os.remove(str(top / 'cni' / 'pods' / 'web-1' / 'eth0.json'))
+    done, _ = run_module(node_files, {'absent': [{'path': str(top)}]})
+    assert done['changed'] is True and not top.exists()
+
+
+def test_backup_keeps_the_first_original_and_absent_restores_it(tmp_path, proc):
+    conf = tmp_path / 'bird' / 'bird.conf'
+    conf.parent.mkdir()
+    conf.write_text('# the package\'s config\n')
+    os.chmod(str(conf), 0o640)
+    backup = tmp_path / 'podnet' / 'bird' / 'bird.conf.before-podnet'
+    write = {'files': [{'path': str(conf), 'content': '# BIRD 2 for podnet.netmodes\n', 'mode': '0640',
+                        'backup': str(backup), 'mark': 'BIRD 2 for podnet.netmodes'}]}
+    predicted, _ = run_module(node_files, write, check_mode=True)
+    assert predicted['changed'] and not backup.exists()
+    run_module(node_files, write)
+    assert backup.read_text() == '# the package\'s config\n' and mode_of(backup) == 0o640
+    conf.write_text('# BIRD 2 for podnet.netmodes, edited\n')
+    run_module(node_files, write)
+    assert backup.read_text() == '# the package\'s config\n'
+    remove = {'absent': [{'path': str(conf), 'mark': 'BIRD 2 for podnet.netmodes', 'restore': str(backup)}]}
+    predicted, _ = run_module(node_files, remove, check_mode=True, diff_mode=True)
+    done, _ = run_module(node_files, remove, diff_mode=True)
+    assert predicted == done
+    assert done['removed'] == [str(conf)]
+    assert done['diff'][0]['after'] == '# the package\'s config\n'
+    assert conf.read_text() == '# the package\'s config\n' and not backup.exists()
+    again, _ = run_module(node_files, remove)
+    assert again['changed'] is False and again['kept'] == [str(conf)]
+
+
+def test_backup_is_not_taken_of_a_file_that_is_podnets_own_already(tmp_path, proc):
+    """A node converged before backups existed: its bird.conf is podnet's older config, not the package's."""
+    conf = tmp_path / 'bird.conf'
+    conf.write_text('# BIRD 2 for podnet.netmodes, older\n')
+    backup = tmp_path / 'kept' / 'bird.conf.before-podnet'
+    run_module(node_files, {'files': [{'path': str(conf), 'content': '# BIRD 2 for podnet.netmodes\n',
+                                       'backup': str(backup), 'mark': 'BIRD 2 for podnet.netmodes'}]})
+    assert conf.read_text() == '# BIRD 2 for podnet.netmodes\n' and not backup.exists()
