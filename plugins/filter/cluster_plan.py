@@ -24,8 +24,15 @@ description:
     15 bytes, no C(/), C(:), C(#), whitespace or quotes); C(podnet_route_proto) (5-255); C(podnet_cni_network)
     (CNI network name); C(podnet_ipip_mode) (V(Never), V(CrossSubnet) or V(Always); only V(Never) in bridge
     mode); in bgp mode C(podnet_bgp_as), C(podnet_bgp_password) (never
-    echoed), C(podnet_bgp_mesh_max_nodes), C(podnet_bgp_rr_per_rack), C(podnet_rr_eligible) and group
-    C(podnet_route_reflectors)."
+    echoed), C(podnet_bgp_mesh_max_nodes), C(podnet_bgp_rr_per_rack), C(podnet_rr_eligible), group
+    C(podnet_route_reflectors), C(podnet_bgp_topology) and C(podnet_tor_peers)."
+  - "With C(podnet_bgp_topology=tor): C(podnet_racks) describes every rack podnet_rack names, and no other - the
+    AS of its nodes (C(as), else C(podnet_bgp_as)) and one or two routers (C(tors)), each with a unicast
+    C(address) outside the cluster CIDR, on the uplink network of every node of the rack, not a node IP and
+    listed once, an C(as) other than the nodes' (eBGP), and an optional C(password); unknown keys are refused.
+    Passwords (also C(podnet_tor_password)) follow the rules of C(podnet_bgp_password) and are never echoed nor
+    copied into the plan. Every node needs a rack; a rack meshed inside (C(podnet_tor_peers=nodes)) has at most
+    C(podnet_bgp_mesh_max_nodes) nodes; IPIP is refused. Only the nodes of one rack must share an L2 segment."
   - "Per node: C(podnet_node_ip) is a unique IPv4 address outside the cluster CIDR; C(podnet_uplink) (required
     in hostgw and bgp) is an interface name; C(podnet_pod_mtu) is 68-65535; C(podnet_pod_cidr) overrides lie in
     the pool without overlap; C(podnet_pod_gateway) is a host address of the node's pod subnet."
@@ -133,8 +140,13 @@ _value:
           networks, V(Always) to every peer).
       type: dict
     bgp:
-      description: In bgp mode, the cluster's topology (C(mesh) or C(route-reflectors)), C(as_number),
-        C(route_reflectors) and the number of C(sessions); V(null) in other modes.
+      description:
+        - In bgp mode, the cluster's topology (C(mesh), C(route-reflectors) or C(tor)), C(as_number),
+          C(route_reflectors) and the number of C(sessions) (with routers counted); V(null) in other modes.
+        - With topology C(tor) also C(tor_peers) (C(nodes) or C(route_reflectors)), C(tor_passwords) (whether any
+          router session has a password, so the role hides its task output) and C(racks), by rack name, its
+          nodes' C(as_number), its C(tors) (C(address), C(as_number)) and C(blocks), its nodes' pod blocks sorted,
+          which the BIRD filters name. Otherwise these are V(null), V(null) and V(false).
       type: dict
     nodes:
       description: Every node's part, by inventory hostname.
@@ -184,6 +196,13 @@ _value:
               C(next_hop_routes); V(null) otherwise.
             - C(next_hop_routes) is empty without IPIP; else one entry per node network (C(dest), C(dev) - the
               uplink or C(tunl0) - and C(encap)), how BIRD resolves BGP next hops on that network.
+            - C(as_number) is the node's own AS (its rack's with topology C(tor), else the cluster's). C(tor) is
+              V(null) unless the topology is C(tor); then C(rack), C(export) (C(own) - the node's block, C(rack) - the
+              rack's blocks, for a route reflector speaking for its rack, or V(null) when the node speaks to no
+              router), C(allow_local_as) (another rack's nodes share this AS, so routes from the routers carry it) and
+              C(sessions), one per router the node speaks to (C(protocol), C(address), C(as_number), C(index) in
+              the rack's C(tors), and C(password_from) - C(podnet_racks), C(podnet_tor_password) or V(null); the
+              password itself is not in the plan).
           type: dict
         ipip:
           description: When the node tunnels to any peer, C(device) (C(tunl0)), C(mtu) (uplink MTU less 20) and

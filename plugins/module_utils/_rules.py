@@ -29,6 +29,8 @@ MAIN_TABLE = 254
 RESERVED_TABLES = {0: 'unspec', 253: 'default', 255: 'local'}
 MAX_TABLE = 0xFFFFFFFF
 AS_TRANS = 23456  # RFC 6793
+# RFC 7300: the last AS of the 2-byte and of the 4-byte range are reserved and must not be used in a session.
+RESERVED_AS = (65535, 0xFFFFFFFF)
 MAX_AS = 0xFFFFFFFF
 TCP_MD5_MAX_KEY_LEN = 80  # TCP_MD5SIG_MAXKEYLEN in the kernel
 NFT_NAME_MAX_LEN = 255  # NFT_NAME_MAXLEN - 1
@@ -156,6 +158,8 @@ def bgp_as_problem(value):
         return reason
     if number == AS_TRANS:
         return 'is AS_TRANS (RFC 6793), reserved for 2-byte AS compatibility'
+    if number in RESERVED_AS:
+        return 'is reserved (RFC 7300) and must not be used'
     if not 1 <= number <= MAX_AS:
         return 'is outside 1..%d' % MAX_AS
     return None

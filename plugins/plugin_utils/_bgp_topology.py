@@ -2,7 +2,8 @@
 # Copyright (c) 2026 podnet.netmodes maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Who peers with whom in podnet's BGP mode: iBGP full mesh or rack-aware route reflectors."""
+"""Who peers with whom over iBGP in podnet's BGP mode: full mesh, rack-aware route reflectors, or (with top-of-rack
+routers carrying the traffic between racks) the same two shapes kept inside each rack."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -27,6 +28,9 @@ RR_GROUP = 'podnet_route_reflectors'
 MESH_MAX_VAR = 'podnet_bgp_mesh_max_nodes'
 DEFAULT_MESH_MAX_NODES = 50
 DEFAULT_RR_PER_RACK = 2
+# podnet_bgp_topology: auto picks mesh or route reflectors by size, as podnet always did.
+TOPOLOGIES = ('auto', 'mesh', 'route_reflectors', 'tor')
+TOR_PEERS = ('nodes', 'route_reflectors')
 
 
 def cluster_id(rack):
@@ -85,12 +89,16 @@ def _cluster_id_problems(reflectors, racks):
             for ident, clashing in sorted(by_id.items()) if len(clashing) > 1]
 
 
-def _reflector_peers(names, racks, reflectors):
-    """Return name -> {peer name: rr_client}, where rr_client means the peer is a client of this node."""
+def _reflector_peers(names, racks, reflectors, rack_scoped=False):
+    """Return name -> {peer name: rr_client}, where rr_client means the peer is a client of this node.
+
+    rack_scoped: reflectors peer only with the reflectors of their own rack (ToR topology: the routers carry the
+    routes between racks, and racks may differ in AS, so no iBGP session crosses a rack).
+    """
     peers = dict((name, {}) for name in names)
     for first in reflectors:
         for second in reflectors:
-            if first != second:
+            if first != second and (not rack_scoped or racks[first] == racks[second]):
                 peers[first][second] = False
     reflector_set = set(reflectors)
     by_rack = {}
@@ -107,6 +115,35 @@ def _reflector_peers(names, racks, reflectors):
     return peers
 
 
+def _rack_mesh(names, racks, mesh_max_nodes):
+    """ToR topology, every node speaking to its routers: iBGP full mesh inside each rack only."""
+    members = {}
+    for name in names:
+        members.setdefault(racks[name], []).append(name)
+    problems = []
+    for rack, rack_names in sorted(members.items()):
+        if len(rack_names) > mesh_max_nodes:
+            shown = ', '.join(rack_names[:3]) + (' and %d more' % (len(rack_names) - 3) if len(rack_names) > 3 else '')
+            problems.append('%s: rack %s has %d nodes, more than podnet_bgp_mesh_max_nodes %d for an iBGP '
+                            'full mesh inside the rack. Fix: set podnet_tor_peers: route_reflectors (the rack\'s route '
+                            'reflectors speak to its routers), or raise podnet_bgp_mesh_max_nodes.'
+                            % (shown, quote(rack), len(rack_names), mesh_max_nodes))
+    raise_problems(FILTER_NAME, problems)
+    return dict((name, dict((other, False) for other in members[racks[name]] if other != name)) for name in names)
+
+
+def _racks_without_reflectors(names, racks, reflectors):
+    served = set(racks[name] for name in reflectors)
+    missing = {}
+    for name in names:
+        if racks[name] not in served:
+            missing.setdefault(racks[name], []).append(name)
+    return ['%s: rack %s has no route reflector in group %s, and with podnet_bgp_topology tor no iBGP session leaves '
+            'a rack. Fix: add a node of rack %s to group %s, or remove the group so podnet chooses.'
+            % (', '.join(members), quote(rack), RR_GROUP, quote(rack), RR_GROUP)
+            for rack, members in sorted(missing.items())]
+
+
 def bgp_topology(nodes, settings=None):
     raise_problems(FILTER_NAME, node_name_problems(nodes))
     if settings is None:
@@ -120,24 +157,37 @@ def bgp_topology(nodes, settings=None):
     mesh_max_nodes = _mesh_max_nodes(settings.get('mesh_max_nodes'))
     given = _given_route_reflectors(nodes, settings.get('route_reflectors'))
 
-    if not given and len(names) <= mesh_max_nodes:
+    choice = settings.get('topology') or 'auto'
+    tor_peers = settings.get('tor_peers') or 'nodes'
+    if choice == 'mesh' and given:
+        raise_problems(FILTER_NAME, ['%s: podnet_bgp_topology is mesh, but group %s names route reflectors (%s). Fix: '
+                                     'remove the group, or set podnet_bgp_topology to route_reflectors.'
+                                     % (ALL_HOSTS, RR_GROUP, ', '.join(given))])
+
+    if choice == 'tor' and tor_peers == 'nodes':
+        topology = 'tor'
+        reflectors = []
+        peers = _rack_mesh(names, racks, mesh_max_nodes)
+    elif choice == 'mesh' or (choice == 'auto' and not given and len(names) <= mesh_max_nodes):
         topology = 'mesh'
         reflectors = []
         peers = dict((name, dict((other, False) for other in names if other != name)) for name in names)
     else:
-        topology = 'route-reflectors'
+        topology = 'tor' if choice == 'tor' else 'route-reflectors'
         if given:
             reflectors = sorted(given)
+            if topology == 'tor':
+                raise_problems(FILTER_NAME, _racks_without_reflectors(names, racks, reflectors))
         else:
             per_rack = settings.get('rr_per_rack')
             reflectors = select_route_reflectors(nodes, DEFAULT_RR_PER_RACK if per_rack is None else per_rack)
         raise_problems(FILTER_NAME, _cluster_id_problems(reflectors, racks))
-        peers = _reflector_peers(names, racks, reflectors)
+        peers = _reflector_peers(names, racks, reflectors, rack_scoped=topology == 'tor')
 
     reflector_set = set(reflectors)
     result_nodes = {}
     for name in names:
-        if topology == 'mesh':
+        if not reflectors:
             role, ident = 'mesh', None
         elif name in reflector_set:
             role, ident = 'rr', cluster_id(racks[name])

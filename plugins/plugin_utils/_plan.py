@@ -19,10 +19,11 @@ import re
 
 from ansible_collections.podnet.netmodes.plugins.module_utils import _rules
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._adjacency import adjacency_problems, uplink_networks
-from ansible_collections.podnet.netmodes.plugins.plugin_utils._bgp_topology import bgp_topology
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._bgp_topology import TOPOLOGIES, TOR_PEERS, bgp_topology
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._pod_cidr import assign_pod_cidrs, check_overrides
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._removal import state_problems
 from ansible_collections.podnet.netmodes.plugins.module_utils._rules import parse_int, parse_ipv4_address, parse_ipv4_network
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._underlay import RACKS_VAR, Underlay
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import (
     ALL_HOSTS,
     PodnetProblems,
@@ -104,7 +105,7 @@ def _settings_problems(settings, mode):
     ipip_mode, ipip_problems = _ipip_mode(settings, mode, host)
     problems += ipip_problems
     if mode == 'bgp':
-        problems += _bgp_settings_problems(settings, host)
+        problems += _bgp_settings_problems(settings, host, ipip_mode)
     return cluster, prefix, ipip_mode, problems
 
 
@@ -125,8 +126,28 @@ def _ipip_mode(settings, mode, host):
     return value, []
 
 
-def _bgp_settings_problems(settings, host):
+def _bgp_settings_problems(settings, host, ipip_mode):
     problems = []
+    topology = _setting(settings, 'podnet_bgp_topology') or 'auto'
+    if topology not in TOPOLOGIES:
+        problems.append(problem(host, 'podnet_bgp_topology', topology, 'is not one of %s' % ', '.join(TOPOLOGIES),
+                                'set podnet_bgp_topology to auto (mesh or route reflectors by size), mesh, '
+                                'route_reflectors, or tor (eBGP to the racks\' top-of-rack routers).'))
+    tor_peers = _setting(settings, 'podnet_tor_peers') or 'nodes'
+    if tor_peers not in TOR_PEERS:
+        problems.append(problem(host, 'podnet_tor_peers', tor_peers, 'is not one of %s' % ', '.join(TOR_PEERS),
+                                'set podnet_tor_peers to nodes (every node speaks to its rack\'s routers) or '
+                                'route_reflectors (the rack\'s route reflectors do).'))
+    if topology == 'tor' and ipip_mode != 'Never':
+        problems.append(problem(host, 'podnet_ipip_mode', ipip_mode,
+                                'asks for IPIP tunnels, but with podnet_bgp_topology tor the top-of-rack routers '
+                                'route the pod blocks between racks natively',
+                                'remove podnet_ipip_mode (or set it to Never), or choose another '
+                                'podnet_bgp_topology.'))
+    if topology in TOPOLOGIES and topology != 'tor' and settings.get(RACKS_VAR):
+        problems.append('%s: %s describes top-of-rack routers, but podnet_bgp_topology is %s, so no node would peer '
+                        'with them. Fix: set podnet_bgp_topology: tor, or remove %s.'
+                        % (host, RACKS_VAR, topology, RACKS_VAR))
     value = settings.get('podnet_bgp_as')
     problems += _rule_problem(host, 'podnet_bgp_as', value,
                               'is not set' if value is None else _rules.bgp_as_problem(value),
@@ -411,7 +432,19 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
             gateways[node['name']], bad = _gateway(node, assigned[node['name']])
             if bad:
                 problems.append(bad)
-    if mode in ROUTED_MODES and ipip_mode == 'Never':
+    underlay = None
+    choice = (_setting(settings, 'podnet_bgp_topology') or 'auto') if mode == 'bgp' else None
+    if choice == 'tor':
+        underlay = Underlay(settings, nodes, cluster, parse_int(settings.get('podnet_bgp_as'))[0])
+        problems += underlay.problems
+        # The routers carry the traffic between racks: only the nodes of one rack must share a segment.
+        racks = {}
+        for node in nodes:
+            if node['uplink_found'] and node['rack'] is not None:
+                racks.setdefault(str(node['rack']), []).append(node)
+        for rack in sorted(racks):
+            problems += adjacency_problems(racks[rack], mode)
+    elif mode in ROUTED_MODES and ipip_mode == 'Never' and choice in (None,) + TOPOLOGIES:
         # A node whose uplink is missing was reported above; its adjacency cannot be judged.
         problems += adjacency_problems([node for node in nodes if node['uplink_found']], mode)
     tunnels = _Tunnels(nodes, ipip_mode)
@@ -426,6 +459,8 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
                 'rr_per_rack': settings.get('podnet_bgp_rr_per_rack'),
                 'route_reflectors': groups.get(RR_GROUP),
                 'as_number': parse_int(settings.get('podnet_bgp_as'))[0],
+                'topology': _setting(settings, 'podnet_bgp_topology'),
+                'tor_peers': _setting(settings, 'podnet_tor_peers'),
             })
         except PodnetProblems as caught:
             problems += caught.problems
@@ -435,6 +470,10 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
     result.update(cluster_cidr=str(cluster), node_prefix=prefix)
     if topology is not None:
         result['bgp'] = dict((key, topology[key]) for key in ('topology', 'as_number', 'route_reflectors', 'sessions'))
+        result['bgp'].update(tor_peers=None, racks=None, tor_passwords=False)
+        if underlay is not None:
+            result['bgp'].update(tor_peers=underlay.tor_peers, racks=underlay.racks_part(assigned),
+                                 tor_passwords=underlay.has_passwords())
     bridge_name = _setting(settings, 'podnet_bridge_name')
     result['ipip'] = {'mode': ipip_mode, 'node_ips': tunnels.node_ips()}
     hostgw = _HostgwPeers(nodes, assigned, tunnels) if mode == 'hostgw' else None
@@ -471,7 +510,11 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
                 'next_hop_routes': tunnels.next_hop_routes(node),
                 # Held by the node so only the whole block is announced, and unused pod addresses end here.
                 'routes': [{'dest': str(subnet), 'type': 'blackhole'}],
+                'as_number': underlay.node_as(node) if underlay else topology['as_number'],
+                'tor': underlay.node_part(node, own['role']) if underlay else None,
             }
+            if underlay:
+                result['bgp']['sessions'] += len(planned['bgp']['tor']['sessions'])
         result['nodes'][node['name']] = planned
     if hostgw is not None:
         result['hostgw'] = {'segments': hostgw.segments}

@@ -92,7 +92,8 @@ def test_route_table_refuses_reserved_and_out_of_range(value):
 
 
 @pytest.mark.parametrize('value, good', [(64512, True), ('65000', True), (4200000000, True), (23456, False),
-                                         (0, False), (4294967296, False), ('AS65000', False)])
+                                         (0, False), (4294967296, False), ('AS65000', False),
+                                         (65535, False), (4294967295, False), (65534, True), (65536, True)])
 def test_bgp_as(value, good):
     assert (rules.bgp_as_problem(value) is None) is good
 
