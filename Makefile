@@ -1,4 +1,4 @@
-# podnet.netmodes - everything CI runs is `make test`; `make demo` builds a lab and prints who reaches whom.
+# podnet.netmodes - everything CI runs is `make test`; `make demo` builds a lab, prints who reaches whom and verifies it.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -23,7 +23,7 @@ export PY_COLORS := 0
 .PHONY: help setup system venv link image demo demo-down test lint sanity unit kernel labtest vmlab molecule build clean
 
 help:
-	@echo "make demo [MODE=bridge|hostgw]  set up everything, build a lab, run site.yml, print the reachability matrix"
+	@echo "make demo [MODE=bridge|hostgw]  set up everything, build a lab, run site.yml, print the reachability matrix, verify (table, HTML heatmap in podnet-verify/MODE)"
 	@echo "make test                      everything CI runs: lint, sanity, unit, kernel and molecule tests"
 	@echo "make demo-down MODE=...        remove the demo lab"
 
@@ -56,7 +56,7 @@ demo: setup
 	ansible-playbook -i inventories/lab/$(MODE).yml site.yml
 	ansible-playbook -i inventories/lab/$(MODE).yml playbooks/lab_pods.yml
 	$(VENV)/bin/python lab/matrix.py -i inventories/lab/$(MODE).yml
-	ansible-playbook -i inventories/lab/$(MODE).yml playbooks/verify.yml
+	ansible-playbook -i inventories/lab/$(MODE).yml playbooks/verify.yml -e podnet_verify_dir=$(CURDIR)/podnet-verify/$(MODE)
 
 demo-down: venv
 	$(VENV)/bin/python lab/podnet_lab.py down -i inventories/lab/$(MODE).yml
