@@ -17,6 +17,7 @@ first converge runs the same apt steps as on a real rack while no host reaches o
     podnet_lab.py up -i INVENTORY
     podnet_lab.py down -i INVENTORY
     podnet_lab.py status -i INVENTORY
+    podnet_lab.py restart -i INVENTORY HOST...
 """
 import argparse
 import dataclasses
@@ -407,8 +408,30 @@ def cmd_up(lab):
     for host in lab.hosts:
         add_routes(lab, host)
     for name in lab.containers():
-        state = wait_booted(name)
-        print(f"{name}: {state} {format_addresses(uplink_addresses(name))}")
+        print_booted(name)
+
+
+def print_booted(container):
+    state = wait_booted(container)
+    print(f"{container}: {state} {format_addresses(uplink_addresses(container))}")
+
+
+def cmd_restart(lab, host_names):
+    """Reboot hosts as far as a container can: a fresh network namespace and a fresh boot of systemd.
+
+    podman gives the uplink its address again; what a real host's own network configuration would add besides
+    (the routes to the other racks) is added the way `up` adds it.
+    """
+    hosts = {h.name: h for h in lab.hosts}
+    unknown = [name for name in host_names if name not in hosts]
+    if unknown:
+        raise LabError(f"lab {lab.name} has no host {', '.join(unknown)} (hosts: {', '.join(sorted(hosts))})")
+    for name in host_names:
+        podman("restart", lab.container(name))
+    for name in host_names:
+        add_routes(lab, hosts[name])
+    for name in host_names:
+        print_booted(lab.container(name))
 
 
 def format_addresses(addresses):
@@ -632,10 +655,13 @@ def build_parser():
     image.add_argument("--rebuild", action="store_true", help="build and fetch even if both are current")
     image.add_argument("--vm", action="store_true", help="build the VM lab's base image instead (lab/vmlab.py)")
     for name, text in (("up", "(re)create the lab"), ("down", "remove the lab"),
-                       ("status", "show the lab's containers")):
+                       ("status", "show the lab's containers"),
+                       ("restart", "reboot hosts: fresh network stack and systemd boot (containers only)")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("-i", "--inventory", required=True,
                          help="lab inventory (YAML); podnet_lab.backend picks containers (default) or VMs")
+        if name == "restart":
+            cmd.add_argument("hosts", nargs="+", metavar="HOST", help="inventory name of a host to restart")
     return parser
 
 
@@ -647,6 +673,11 @@ def main(argv=None):
             return 0
         inventory = read_inventory(args.inventory)
         lab = parse_lab(inventory)
+        if args.command == "restart":
+            if lab.backend == "vm":
+                raise LabError("restart: only container labs can restart a host")
+            cmd_restart(lab, args.hosts)
+            return 0
         if lab.backend == "vm":
             backend = vm_backend()
             lab = backend.parse_vm_lab(inventory)

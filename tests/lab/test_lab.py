@@ -177,6 +177,24 @@ def test_cli_reports_a_bad_inventory_without_traceback(tmp_path, capsys):
     assert "cannot read inventory" in capsys.readouterr().err
 
 
+def test_restart_refuses_a_host_the_lab_does_not_have_before_touching_podman(monkeypatch, capsys):
+    monkeypatch.setattr(lab_mod, "podman", lambda *args, **kwargs: pytest.fail(f"podman {args} was called"))
+    assert lab_mod.main(["restart", "-i", TEST_INVENTORY, "node1", "node9"]) == 1
+    assert "lab labtest has no host node9" in capsys.readouterr().err
+
+
+def test_restart_restarts_then_adds_the_routes_up_adds_and_waits_for_the_boot(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(lab_mod, "podman", lambda *args, **kwargs: calls.append(args))
+    monkeypatch.setattr(lab_mod, "wait_booted", lambda container: calls.append(("booted", container)) or "running")
+    monkeypatch.setattr(lab_mod, "uplink_addresses", lambda container: {"ens5": ["10.89.251.11/24"]})
+    assert lab_mod.main(["restart", "-i", TEST_INVENTORY, "node2"]) == 0
+    assert calls == [("restart", "podnet-labtest-node2"),
+                     ("exec", "podnet-labtest-node2", "ip", "route", "replace", "10.89.250.0/24", "via", "10.89.251.254"),
+                     ("booted", "podnet-labtest-node2")]
+    assert capsys.readouterr().out == "podnet-labtest-node2: running ens5=10.89.251.11/24\n"
+
+
 # ---------------------------------------------------------------- bare hosts and their package source
 
 def role_apt_packages():

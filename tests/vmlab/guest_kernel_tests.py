@@ -38,7 +38,9 @@ def bundle(site_packages=None):
     site = site_packages or sysconfig.get_paths()['purelib']
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode='w:gz', compresslevel=1) as tar:
-        for part in ('plugins', 'tests/conftest.py', 'tests/kernel', 'meta/runtime.yml'):
+        # The unit file: tests/kernel/test_boot_files.py runs its ExecStart.
+        for part in ('plugins', 'tests/conftest.py', 'tests/kernel', 'meta/runtime.yml',
+                     'roles/common/files/podnet-network.service'):
             tar.add(os.path.join(ROOT, part), arcname=part, filter=_skip_bytecode_of_tests)
         link = tarfile.TarInfo(COLLECTION_LINK)
         link.type = tarfile.SYMTYPE
@@ -50,18 +52,18 @@ def bundle(site_packages=None):
     return buffer.getvalue()
 
 
-def selected_tests(marker, path):
-    """Names of the tests that ``-m marker`` selects in ``path`` here: what the guest must run and pass."""
+def selected_tests(marker, paths):
+    """Names of the tests that ``-m marker`` selects in ``paths`` here: what the guest must run and pass."""
     out = subprocess.run([sys.executable, '-m', 'pytest', '--collect-only', '-q', '-p', 'no:cacheprovider',
-                          '-m', marker, path], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+                          '-m', marker, *paths], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     return sorted(line.split('::', 1)[1] for line in out.splitlines() if '::' in line)
 
 
-def guest_command(marker, path):
+def guest_command(marker, paths):
     """Shell line for the guest: run pytest as root, then print the junit XML after a separator line."""
     return ('cd {d} && PYTHONPATH={d}/site PODNET_KERNEL_TESTS_MAY_UNLOAD_IPIP=1 python3 -m pytest -q -rs '
             '-p no:cacheprovider -m {m} --junitxml={d}/junit.xml {p}; rc=$?; echo ==junit==; cat {d}/junit.xml; '
-            'exit $rc').format(d=GUEST_DIR, m=marker, p=path)
+            'exit $rc').format(d=GUEST_DIR, m=marker, p=' '.join(paths))
 
 
 def outcomes(junit_xml):

@@ -383,11 +383,12 @@ def test_guests_read_packages_only_from_the_lab_source(lab):
 
 @needs_vms
 @pytest.mark.vmlab
-def test_ipip_kernel_tests_of_ip_link_all_pass_in_a_node_vm(lab):
+def test_ipip_kernel_tests_of_ip_link_and_boot_files_all_pass_in_a_node_vm(lab):
     """tests/kernel's ipip tests skip on this machine's kernel: on node2's, which has ipip, every one must pass."""
-    path, guest_dir = "tests/kernel/test_ip_link.py", guest_kernel_tests.GUEST_DIR
-    wanted = guest_kernel_tests.selected_tests("ipip_kernel", path)
-    assert len(wanted) >= 10, wanted
+    paths, guest_dir = ["tests/kernel/test_ip_link.py", "tests/kernel/test_boot_files.py"], guest_kernel_tests.GUEST_DIR
+    wanted = guest_kernel_tests.selected_tests("ipip_kernel", paths)
+    assert len(wanted) >= 11, wanted
+    assert "test_tunl0_and_a_route_through_it_come_back_from_their_boot_files" in wanted
     node = lab.vms["node2"]
     loaded_before = lab.sh("node2", "test -d /sys/module/ipip", check=False).returncode == 0
     started = time.monotonic()
@@ -396,7 +397,7 @@ def test_ipip_kernel_tests_of_ip_link_all_pass_in_a_node_vm(lab):
                    input=guest_kernel_tests.bundle(), capture_output=True, timeout=300, check=True)
     copied = time.monotonic()
     try:
-        run = vmlab.ssh(lab.lab, node, guest_kernel_tests.guest_command("ipip_kernel", path), timeout=900)
+        run = vmlab.ssh(lab.lab, node, guest_kernel_tests.guest_command("ipip_kernel", paths), timeout=900)
         # tunl0 as the module makes it (a new namespace gets a new one): what ip_link's check mode predicts.
         fresh = lab.sh("node2", "ip netns add pnt-fresh && ip -n pnt-fresh -d -j link show tunl0; "
                                 "ip netns delete pnt-fresh", check=False).stdout
