@@ -245,6 +245,8 @@ def test_hostile_values_never_reach_a_boot_file_or_the_kernel(node, boot_dir):
 # loaded ipip module makes it in a new namespace; the route through it follows from the later file.
 def test_tunl0_and_a_route_through_it_come_back_from_their_boot_files(ipip_netns, boot_dir):
     netns = ipip_netns
+    # A booted host has lo up, and reboot() sets it up: so must the node before, or lo's routes differ.
+    ip('link', 'set', 'lo', 'up', netns=netns)
     tunl0 = dict(name='tunl0', kind='ipip', mtu=1480, addresses=['10.244.0.1/32'], boot=True,
                  boot_file=str(boot_dir / '20-ipip-tunl0.batch'))
     routes = dict(route_lines=['10.244.3.0/24 via 10.100.1.21 dev tunl0 onlink'], purge=True, boot=True,
