@@ -84,8 +84,10 @@ labtest: setup
 vmlab: setup
 	pytest -q tests/vmlab
 
+# Each scenario's wall time is printed: CI's budget is kept per scenario.
 molecule: setup
-	set -e; for scenario in $(SCENARIOS); do molecule test -s $$scenario; done
+	set -e; for scenario in $(SCENARIOS); do start=$$(date +%s); molecule test -s $$scenario; \
+	  echo "molecule $$scenario: $$(( $$(date +%s) - start )) s"; done
 
 build: venv
 	ansible-galaxy collection build --force --output-path build

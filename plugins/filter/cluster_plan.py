@@ -208,6 +208,14 @@ _value:
           description: When the node tunnels to any peer, C(device) (C(tunl0)), C(mtu) (uplink MTU less 20) and
             C(addresses) (the pod gateway as a /32), as M(podnet.netmodes.ip_link) takes them; V(null) otherwise.
           type: dict
+        switch:
+          description:
+            - When the node's local fact records another mode than C(podnet_mode), C(from) (that mode) and
+              C(remove), what it built that this mode does not use, in the order the role C(remove) takes it away
+              (C(bird), C(block_route), C(peer_routes), C(tunnel), C(bridge)); V(null) otherwise.
+            - A switch that would renumber a node (its recorded subnet has another length than the new mode's default
+              and C(podnet_node_prefix) is not set) is a problem, as is a recorded mode podnet does not know.
+          type: dict
   sample:
     problems: []
     mode: hostgw
@@ -241,6 +249,7 @@ _value:
         hostgw: {segment: ens5, exclude: 10.244.0.0/24}
         bgp: null
         ipip: null
+        switch: null
 """
 
 from ansible.errors import AnsibleFilterError

@@ -22,6 +22,7 @@ from ansible_collections.podnet.netmodes.plugins.plugin_utils._adjacency import 
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._bgp_topology import TOPOLOGIES, TOR_PEERS, bgp_topology
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._pod_cidr import assign_pod_cidrs, check_overrides
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._removal import state_problems
+from ansible_collections.podnet.netmodes.plugins.plugin_utils._switch import switch_part, switch_problems
 from ansible_collections.podnet.netmodes.plugins.module_utils._rules import parse_int, parse_ipv4_address, parse_ipv4_network
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._underlay import RACKS_VAR, Underlay
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import (
@@ -204,6 +205,7 @@ def _describe(hostvars):
         'pod_mtu': hostvars.get('podnet_pod_mtu'),
         'rr_eligible': hostvars.get('podnet_rr_eligible'),
         'recorded_pod_cidr': recorded.get('pod_cidr') if isinstance(recorded, dict) else None,
+        'recorded_mode': recorded.get('mode') if isinstance(recorded, dict) else None,
         'facts': facts if isinstance(facts, dict) else {},
     }
 
@@ -423,6 +425,10 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
         # Overrides can still be checked for syntax; allocation needs a valid pool.
         problems += check_overrides(nodes, cluster, prefix)[1]
         return result
+    switching = switch_problems(nodes, mode, prefix, _setting(settings, 'podnet_node_prefix') is not None)
+    if switching:
+        problems += switching
+        return result
 
     assigned, allocation_problems = assign_pod_cidrs(nodes, cluster, prefix)
     problems += allocation_problems
@@ -494,6 +500,7 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
             'hostgw': None,
             'bgp': None,
             'ipip': tunnels.device(node, gateway),
+            'switch': switch_part(node['recorded_mode'], mode),
         }
         if mode in BRIDGE_MODES:
             planned['bridge'] = {'name': bridge_name, 'mtu': mtu,

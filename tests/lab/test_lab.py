@@ -445,8 +445,8 @@ class TestLiveLab:
             podman_exec(node, "sh", "-c", f"command -v {tool}")
 
     def test_birdc_accepts_a_config_that_drops_debians_default_protocols(self, lab):
-        # What the bgp role's "Reconfigure BIRD" handler meets after apt started BIRD: either answer
-        # below means BIRD accepted the new config (roles/bgp/handlers/main.yml).
+        # What the bgp role's "Reconfigure BIRD" task meets after apt started BIRD: either answer
+        # below means BIRD accepted the new config (roles/bgp/tasks/reconfigure.yml).
         node = "podnet-labtest-node3"
         if podman_exec(node, "systemctl", "is-active", "bird", check=False).stdout.strip() != "active":
             pytest.skip("BIRD was not installed by the previous test")
