@@ -15,12 +15,17 @@ Standard library only.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import glob
 import hashlib
 import io
 import os
 
 # podnet's own directory: its boot units read it, and nothing else writes there.
 PODNET_DIR = '/etc/podnet'
+
+
+# The start of every boot file's header, whichever module wrote it.
+HEADER_PREFIX = '# Written by podnet.netmodes '
 
 
 def header_line(module_name, unit, verb='applied'):
@@ -41,6 +46,20 @@ def read_text(path):
         return None
     with io.open(path, encoding='utf-8', errors='replace') as handle:
         return handle.read()
+
+
+def header_marks(patterns):
+    """Each regular file matching the glob ``patterns`` (those of the boot units), in name order per pattern, as
+    {'path', 'podnet'}: whether it starts with a podnet header, which a damaged file (truncated, overwritten) lacks."""
+    marks = []
+    prefix = HEADER_PREFIX.encode('ascii')
+    for pattern in patterns:
+        for path in sorted(glob.glob(pattern)):
+            if not os.path.isfile(path):
+                continue
+            with open(path, 'rb') as handle:
+                marks.append({'path': path, 'podnet': handle.read(len(prefix)) == prefix})
+    return marks
 
 
 def in_podnet_dir(path):

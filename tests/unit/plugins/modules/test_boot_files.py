@@ -156,3 +156,20 @@ def test_podnets_directory_is_resolved_through_symbolic_links(tmp_path, monkeypa
     assert _bootfile.in_podnet_dir(str(tmp_path / 'real' / 'iproute2' / 'x.batch'))
     assert not _bootfile.in_podnet_dir(str(tmp_path / 'real-not' / 'x.batch'))
     assert not _bootfile.in_podnet_dir(str(tmp_path / 'link'))
+
+
+def test_header_marks_tell_podnets_boot_files_from_damaged_ones_of_the_units_patterns(tmp_path):
+    (tmp_path / 'iproute2').mkdir()
+    (tmp_path / 'nftables').mkdir()
+    (tmp_path / 'iproute2' / '10-bridge-cni0.batch').write_text(header_line('ip_link', ip.BOOT_UNIT) + 'link ...\n')
+    (tmp_path / 'iproute2' / '50-routes-proto94-table254.batch').write_bytes(b'')
+    (tmp_path / 'iproute2' / '50-routes-proto94-table254.batch.tmp').write_bytes(b'x')  # not read at boot
+    (tmp_path / 'iproute2' / '60-x.batch').mkdir()
+    (tmp_path / 'nftables' / 'ip-podnet.nft').write_bytes(b'# Written by podnet.netmodez\xff')
+    marks = _bootfile.header_marks([str(tmp_path / 'iproute2' / '*.batch'), str(tmp_path / 'nftables' / '*.nft'),
+                                    str(tmp_path / 'missing' / '*.nft')])
+    assert marks == [
+        {'path': str(tmp_path / 'iproute2' / '10-bridge-cni0.batch'), 'podnet': True},
+        {'path': str(tmp_path / 'iproute2' / '50-routes-proto94-table254.batch'), 'podnet': False},
+        {'path': str(tmp_path / 'nftables' / 'ip-podnet.nft'), 'podnet': False},
+    ]
