@@ -144,7 +144,7 @@ options:
       - The file is written (atomically, only when its text differs) with I(state=present) and removed with
         I(state=absent). Outside C(/etc/podnet), a file at that path without podnet's header is neither
         overwritten nor deleted; the module fails in planning, also in check mode. Under C(/etc/podnet), podnet's
-        own directory, such a file is podnet's own damaged (truncated or overwritten): it is written anew (or
+        own directory, such a file is podnet's own damaged (truncated or overwritten), and it is written anew (or
         removed) like any file whose text differs, with a warning.
       - Only for links in the host's namespace, so not valid with I(netns) or I(peer_netns), because named namespaces do
         not survive a reboot, and a container runtime makes its pods anew.

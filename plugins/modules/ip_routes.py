@@ -146,7 +146,7 @@ options:
       - The file is written (atomically, only when its text differs) when routes are declared and removed when
         none are. Outside C(/etc/podnet), a file at that path without podnet's header is neither overwritten
         nor deleted; the module fails in planning, also in check mode. Under C(/etc/podnet), podnet's own
-        directory, such a file is podnet's own damaged (truncated or overwritten): it is written anew (or
+        directory, such a file is podnet's own damaged (truncated or overwritten), and it is written anew (or
         removed) like any file whose text differs, with a warning.
       - Only for the host's namespace, so not valid with I(netns).
     type: bool

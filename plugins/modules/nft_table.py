@@ -84,7 +84,7 @@ options:
       - File that holds the table for boot. Defaults to C(/etc/podnet/nftables/<family>-<name>.nft).
       - Outside C(/etc/podnet), a file there that podnet did not write for this table is neither overwritten nor
         deleted (the module fails). Under C(/etc/podnet), podnet's own directory, such a file is podnet's own
-        damaged: it is written anew (or removed), with a warning.
+        damaged, and it is written anew (or removed), with a warning.
     type: path
   state:
     description: Whether the table should exist.
