@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-REPLY = re.compile(r'icmp_seq=(\d+) ')
+REPLY = re.compile(r'bytes from .*icmp_seq=(\d+) ')
 
 
 def train(netns, address, stop_file, interval, longest):
