@@ -5,7 +5,8 @@
 
 A reboot of a node's network state is played by deleting its namespace and adding a new one of the same name; the
 uplink is then configured again as the OS would, and podnet-network.service's own ExecStart runs inside the
-namespace on the test's boot directory. The modules run inside the namespace (nsenter), as on a host: boot files
+namespace on the test's boot directory (the podnet-replay it names is this repository's). A link set down and up
+again is answered by what podnet-linkwatch.service runs for each link change. The modules run inside the namespace (nsenter), as on a host: boot files
 are only for the host's namespace.
 """
 import json
@@ -19,18 +20,35 @@ from kernelstate import ip, ip_json
 from moduleexec import REPO_ROOT, run_module
 
 UNIT = os.path.join(REPO_ROOT, 'roles', 'common', 'files', 'podnet-network.service')
+WATCH_UNIT = os.path.join(REPO_ROOT, 'roles', 'common', 'files', 'podnet-linkwatch.service')
+REPLAY = '/usr/local/sbin/podnet-replay'
+REPLAY_SOURCE = os.path.join(REPO_ROOT, 'roles', 'common', 'files', 'podnet-replay')
 UNIT_BOOT_DIR = '/etc/podnet/iproute2'
 HEADER = '# Written by podnet.netmodes %s; applied at boot by podnet-network.service.\n'
 
 
-def unit_command(boot_dir):
-    """podnet-network.service's ExecStart as argv, reading ``boot_dir`` instead of /etc/podnet/iproute2."""
-    with open(UNIT) as handle:
+def exec_start(unit):
+    """The unit's ExecStart as argv."""
+    with open(unit) as handle:
         lines = [line for line in handle.read().splitlines() if line.startswith('ExecStart=')]
     assert len(lines) == 1, lines
     # systemd unquotes like a shell here and turns "$$" into "$".
-    argv = shlex.split(lines[0][len('ExecStart='):].replace('$$', '$'))
-    return [arg.replace(UNIT_BOOT_DIR, str(boot_dir)) for arg in argv]
+    return shlex.split(lines[0][len('ExecStart='):].replace('$$', '$'))
+
+
+def unit_command(boot_dir):
+    """podnet-network.service's ExecStart as argv, reading ``boot_dir`` instead of /etc/podnet/iproute2."""
+    argv = exec_start(UNIT)
+    assert argv[0] == REPLAY, argv
+    return ['/bin/sh', REPLAY_SOURCE] + [arg.replace(UNIT_BOOT_DIR, str(boot_dir)) for arg in argv[1:]]
+
+
+def watch_replay_command(boot_dir):
+    """What podnet-linkwatch.service runs for each link change, as argv, reading ``boot_dir``."""
+    script = exec_start(WATCH_UNIT)[-1]
+    replay = script[script.index(REPLAY):].split(';')[0].split()
+    assert replay[1:] == ['routes', UNIT_BOOT_DIR], replay
+    return ['/bin/sh', REPLAY_SOURCE, 'routes', str(boot_dir)]
 
 
 def run_unit(netns, boot_dir):
@@ -137,6 +155,27 @@ def test_hostgw_node_comes_back_from_its_boot_files_exactly_and_a_rerun_changes_
     assert [result['changed'] for result in again] == [False, False], again
     assert [result['commands'] for result in again] == [[], []]
     assert [result['boot_file']['changed'] for result in again] == [False, False]
+
+
+def test_link_watch_puts_back_the_routes_a_link_set_down_lost_and_leaves_links_alone(node, boot_dir):
+    converge(node, ('ip_link', bridge_args(boot_dir)), ('ip_routes', routes_args(boot_dir)))
+    ip('link', 'set', 'cni0', 'down', netns=node)
+    bridge_down = network_state(node)
+    ip('link', 'set', 'ens5', 'down', netns=node)
+    replay = ['nsenter', '--net=/run/netns/%s' % node] + watch_replay_command(boot_dir)
+
+    # While the uplink is down its routes are refused: nothing is programmed, and the replay says so.
+    down = subprocess.run(replay, capture_output=True, text=True, check=False, timeout=60)
+    assert down.returncode == 1, down
+    assert not [r for r in ip_json('route', 'show', 'proto', '94', netns=node) if r.get('gateway')]
+
+    ip('link', 'set', 'ens5', 'up', netns=node)
+    up = subprocess.run(replay, capture_output=True, text=True, check=False, timeout=60)
+    assert up.returncode == 0, up.stderr
+    # The uplink's routes are back exactly; the bridge the operator set down stays down (its boot file is not
+    # replayed).
+    assert network_state(node) == bridge_down
+    assert not bridge_down['links']['cni0']['up']
 
 
 def test_boot_file_of_a_first_run_holds_exactly_the_lines_the_run_applied(node, boot_dir):
