@@ -10,7 +10,8 @@ train NETNS ADDRESS STOP_FILE: ping ADDRESS from pod NETNS every --interval seco
     is the outage the pair saw.
 reach PODS_JSON: from every local pod (PODS_JSON "local": the pods' names, which are their netns) ping every
     other pod of the cluster ("all": name -> address) once, again and again until all answer or --max seconds
-    passed; print the pairs that never answered and how long it took.
+    passed; print the pairs that never answered and how long it took. With --up DEVICE, set DEVICE up first and
+    count from then.
 interrupt LOG PATTERN COMMAND...: run COMMAND (on the controller: ansible-playbook) in a session of its own, its
     output to LOG, and kill its whole process group with SIGKILL as soon as a line of output matches PATTERN (as a
     terminal that dies or a CI job that is cancelled would); print when, and the line.
@@ -56,7 +57,9 @@ def ping_once(netns, address):
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
 
 
-def reach(pods, longest):
+def reach(pods, longest, up=None):
+    if up:
+        subprocess.run(['ip', 'link', 'set', 'dev', up, 'up'], check=True)
     started = time.time()
     pending = [(source, name, address) for source in sorted(pods['local'])
                for name, address in sorted(pods['all'].items()) if name != source]
@@ -114,6 +117,7 @@ def main():
     every = sub.add_parser('reach')
     every.add_argument('pods')
     every.add_argument('--max', type=int, default=20)
+    every.add_argument('--up')
     cut = sub.add_parser('interrupt')
     cut.add_argument('log')
     cut.add_argument('pattern')
@@ -125,7 +129,7 @@ def main():
     elif args.action == 'train':
         result = train(args.netns, args.address, args.stop_file, args.interval, args.max)
     else:
-        result = reach(json.loads(args.pods), args.max)
+        result = reach(json.loads(args.pods), args.max, args.up)
     print(json.dumps(result))
     return 0
 
