@@ -234,9 +234,9 @@ class Underlay(object):
                 for node in members.get(rack, []):
                     problem = self._off_segment(node, address)
                     if problem:
-                        self.problems.append('%s: %s %s. Fix: give the address the router has on the rack\'s node '
-                                             'network, or check podnet_rack of %s.' % (node['name'], where, problem,
-                                                                                         node['name']))
+                        self.problems.append(
+                            '%s: %s %s. Fix: give the address the router has on the rack\'s node network, or check '
+                            'podnet_rack of %s.' % (node['name'], where, problem, node['name']))
 
     @staticmethod
     def _off_segment(node, address):
