@@ -221,7 +221,7 @@ def refuse_foreign_boot_file(module, family, name, path, text):
                     % (path, family, name))
         return
     module.fail_json(msg='%s exists but was not written by podnet for table %s %s; refusing to overwrite or '
-                             'delete it' % (path, family, name), kernel='unknown')
+                         'delete it' % (path, family, name), kernel='unknown')
 
 
 def kernel_state(actual_lines, desired_lines):
