@@ -6,7 +6,7 @@
 """Packets across a fault, reported as JSON. Lab only: every address it is given is a lab pod's.
 
 train NETNS ADDRESS STOP_FILE: ping ADDRESS from pod NETNS every --interval seconds until STOP_FILE exists (or
-    --max seconds passed); print what was sent and received and the longest run of lost echoes, in seconds, which
+    --max seconds passed), through errors; print what was sent and received and the longest run of lost echoes, in seconds, which
     is the outage the pair saw.
 reach PODS_JSON: from every local pod (PODS_JSON "local": the pods' names, which are their netns) ping every
     other pod of the cluster ("all": name -> address) once, again and again until all answer or --max seconds
@@ -26,29 +26,31 @@ import sys
 import threading
 import time
 
-REPLY = re.compile(r'bytes from .*icmp_seq=(\d+) ')
+REPLY = re.compile(r'^\[(\d+\.\d+)\] .*bytes from .*icmp_seq=(\d+) ', re.M)
 
 
 def train(netns, address, stop_file, interval, longest):
-    command = ['ip', 'netns', 'exec', netns, 'ping', '-n', '-i', str(interval), '-W', '1', '-w', str(longest),
-               address]
+    # No -w: with a deadline, ping exits at its first error (an unreachable network, an ICMP error), which is
+    # exactly when the train must go on; the train's own limit is `longest`.
+    # -D: each reply with its time, as ping sends more slowly while echoes go unanswered.
+    command = ['ip', 'netns', 'exec', netns, 'ping', '-n', '-D', '-i', str(interval), '-W', '1', address]
     started = time.time()
     ping = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    while ping.poll() is None and not os.path.exists(stop_file):
+    while ping.poll() is None and not os.path.exists(stop_file) and time.time() - started < longest:
         time.sleep(0.2)
     if ping.poll() is None:
         ping.send_signal(2)  # SIGINT: ping prints its summary and exits
     out = ping.communicate()[0]
-    received = sorted(set(int(seq) for seq in REPLY.findall(out)))
+    stopped = time.time()
+    replies = sorted(set((int(seq), float(at)) for at, seq in REPLY.findall(out)))
+    received = [seq for seq, at in replies]
     sent = re.search(r'(\d+) packets transmitted', out)
     sent = int(sent.group(1)) if sent else 0
-    # The longest run of echoes without reply, the tail included (a pair that never came back).
-    longest_lost, previous = 0, 0
-    for seq in received + [sent + 1]:
-        longest_lost = max(longest_lost, seq - previous - 1)
-        previous = seq
+    # The longest time without a reply, in seconds, the tail included (a pair that never came back): the outage.
+    times = [started] + [at for seq, at in replies] + [stopped]
+    longest_gap = max(later - earlier for earlier, later in zip(times, times[1:]))
     return {'netns': netns, 'address': address, 'sent': sent, 'received': len(received),
-            'lost': sent - len(received), 'outage_s': round(longest_lost * interval, 1),
+            'lost': sent - len(received), 'outage_s': round(max(longest_gap - interval, 0), 1),
             'back_at_end': bool(received) and received[-1] >= sent - 2, 'seconds': round(time.time() - started, 1)}
 
 
