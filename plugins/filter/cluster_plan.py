@@ -45,8 +45,11 @@ description:
     beyond 200 one-way failures the nodes are named by segment instead (one problem per set of uplink networks, at
     most 20, with examples), so a large inventory across racks gives a short list rather than one line per pair.
   - Pod subnets are stable - a node keeps the subnet it recorded in C(/etc/ansible/facts.d/podnet.fact) - and
-    new nodes get the lowest free subnet in name order. Route reflectors are chosen per rack by rendezvous
-    hashing unless group C(podnet_route_reflectors) names them.
+    new nodes get the lowest free subnet in name order. A record that exists but gives no pod CIDR (damaged - not
+    JSON, empty, no C(pod_cidr)) never makes the node a new one. In bridge and hostgw mode its subnet is read from
+    the address of its bridge (gathered facts), listed in C(repairs), and the converge writes the record anew;
+    otherwise (bgp mode, no such bridge address) it is a problem whose fix names the subnet to pin. Route
+    reflectors are chosen per rack by rendezvous hashing unless group C(podnet_route_reflectors) names them.
 positional: _input, settings, groups, play_hosts
 options:
   _input:
@@ -110,6 +113,11 @@ _value:
     problems:
       description: One message per problem (host, variable, value, what is wrong, C(Fix:)). When not empty,
         C(nodes) is empty.
+      type: list
+      elements: str
+    repairs:
+      description: One message per node whose record was unreadable and whose subnet was read from its bridge;
+        C(playbooks/verify.yml) reports each as a problem until a converge has written the record anew.
       type: list
       elements: str
     mode:

@@ -5,15 +5,27 @@
 """Boot files: the script a module leaves on the node so that a systemd unit rebuilds its declaration at boot.
 
 A module renders its boot file with the same code that applies the declaration, so the file can never say
-something the module would not do. The file starts with a header naming the module that wrote it; a file at the
-same path without it belongs to someone else and is neither overwritten nor deleted. Standard library only.
+something the module would not do. The file starts with a header naming the module that wrote it. Outside podnet's
+own directory (/etc/podnet), a file at the same path without it belongs to someone else and is neither overwritten
+nor deleted. Inside it, every file is podnet's: one without the header is podnet's own file damaged (truncated,
+overwritten), and the module writes it anew, as it does a file whose header is intact but whose lines are not.
+Standard library only.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import glob
 import hashlib
+import io
 import os
+
+# podnet's own directory: its boot units read it, and nothing else writes there.
+PODNET_DIR = '/etc/podnet'
+
+
+# The start of every boot file's header, whichever module wrote it.
+HEADER_PREFIX = '# Written by podnet.netmodes '
 
 
 def header_line(module_name, unit, verb='applied'):
@@ -29,11 +41,31 @@ def render(header, lines):
 
 
 def read_text(path):
-    """The file's text, or None when it does not exist."""
+    """The file's text, or None when it does not exist; bytes that are not UTF-8 (a damaged file) read as U+FFFD."""
     if not os.path.exists(path):
         return None
-    with open(path) as handle:
+    with io.open(path, encoding='utf-8', errors='replace') as handle:
         return handle.read()
+
+
+def header_marks(patterns):
+    """Each regular file matching the glob ``patterns`` (those of the boot units), in name order per pattern, as
+    {'path', 'podnet'}: whether it starts with a podnet header, which a damaged file (truncated, overwritten) lacks."""
+    marks = []
+    prefix = HEADER_PREFIX.encode('ascii')
+    for pattern in patterns:
+        for path in sorted(glob.glob(pattern)):
+            if not os.path.isfile(path):
+                continue
+            with open(path, 'rb') as handle:
+                marks.append({'path': path, 'podnet': handle.read(len(prefix)) == prefix})
+    return marks
+
+
+def in_podnet_dir(path):
+    """Whether ``path`` lies under podnet's own directory, symbolic links resolved."""
+    own = os.path.join(os.path.realpath(PODNET_DIR), '')
+    return os.path.realpath(path).startswith(own)
 
 
 def write_text(module, path, text):
@@ -72,9 +104,25 @@ class BootFile(object):
         self.after = render(header, lines)
 
     @property
-    def foreign(self):
-        """A file is there that this module did not write (no header of ours)."""
+    def unmarked(self):
         return self.before is not None and not self.before.startswith(self.header)
+
+    @property
+    def foreign(self):
+        """A file is there that this module did not write (no header of ours), outside podnet's own directory."""
+        return self.unmarked and not in_podnet_dir(self.path)
+
+    @property
+    def damaged(self):
+        """podnet's own file without its header: written anew like any file whose text differs."""
+        return self.unmarked and in_podnet_dir(self.path)
+
+    def damage_warning(self):
+        """The warning for a damaged file, or None."""
+        if not self.damaged:
+            return None
+        return ('%s did not start with "%s" (damaged); it is written anew from the declaration'
+                % (self.path, self.header.rstrip('\n')))
 
     @property
     def changed(self):

@@ -142,8 +142,10 @@ options:
         same planning and the same line builders as the lines it applies, after a header line that marks the
         file as podnet's.
       - The file is written (atomically, only when its text differs) with I(state=present) and removed with
-        I(state=absent). A file at that path without podnet's header is neither overwritten nor deleted; the
-        module fails in planning, also in check mode.
+        I(state=absent). Outside C(/etc/podnet), a file at that path without podnet's header is neither
+        overwritten nor deleted; the module fails in planning, also in check mode. Under C(/etc/podnet), podnet's
+        own directory, such a file is podnet's own damaged (truncated or overwritten), and it is written anew (or
+        removed) like any file whose text differs, with a warning.
       - Only for links in the host's namespace, so not valid with I(netns) or I(peer_netns), because named namespaces do
         not survive a reboot, and a container runtime makes its pods anew.
     type: bool
@@ -984,6 +986,8 @@ def main():
         module.fail_json(msg=unsafe_value_message(exc))
     kernel_changed = bool(plan.commands or plan.peer_commands)
     file_changed = boot is not None and boot.changed
+    if boot is not None and boot.damaged:
+        module.warn(boot.damage_warning())
     result = dict(changed=kernel_changed or file_changed, commands=plan.reported_commands(), link=plan.after)
     if boot is not None:
         result['boot_file'] = boot.result()

@@ -144,8 +144,10 @@ options:
         I(exclude)), computed by the same planning and line builders as the lines it applies, after a header
         line that marks the file as podnet's.
       - The file is written (atomically, only when its text differs) when routes are declared and removed when
-        none are. A file at that path without podnet's header is neither overwritten nor deleted; the module
-        fails in planning, also in check mode.
+        none are. Outside C(/etc/podnet), a file at that path without podnet's header is neither overwritten
+        nor deleted; the module fails in planning, also in check mode. Under C(/etc/podnet), podnet's own
+        directory, such a file is podnet's own damaged (truncated or overwritten), and it is written anew (or
+        removed) like any file whose text differs, with a warning.
       - Only for the host's namespace, so not valid with I(netns).
     type: bool
     default: false
@@ -794,6 +796,8 @@ def main():
     except UnsafeValue as exc:
         module.fail_json(msg=unsafe_value_message(exc))
     file_changed = boot is not None and boot.changed
+    if boot is not None and boot.damaged:
+        module.warn(boot.damage_warning())
 
     result = dict(
         changed=bool(plan.commands) or file_changed,

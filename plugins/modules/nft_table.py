@@ -82,6 +82,9 @@ options:
   path:
     description:
       - File that holds the table for boot. Defaults to C(/etc/podnet/nftables/<family>-<name>.nft).
+      - Outside C(/etc/podnet), a file there that podnet did not write for this table is neither overwritten nor
+        deleted (the module fails). Under C(/etc/podnet), podnet's own directory, such a file is podnet's own
+        damaged, and it is written anew (or removed), with a warning.
     type: path
   state:
     description: Whether the table should exist.
@@ -150,7 +153,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.podnet.netmodes.plugins.module_utils._bootfile import read_text, summary_lines, write_text
+from ansible_collections.podnet.netmodes.plugins.module_utils._bootfile import in_podnet_dir, read_text, summary_lines, write_text
 from ansible_collections.podnet.netmodes.plugins.module_utils._diff import object_diff
 from ansible_collections.podnet.netmodes.plugins.module_utils._nft import (
     OWNER_CHAIN,
@@ -210,9 +213,15 @@ def refuse_foreign(module, family, name, actual):
 
 
 def refuse_foreign_boot_file(module, family, name, path, text):
-    if not is_boot_file_of(text, family, name):
-        module.fail_json(msg='%s exists but was not written by podnet for table %s %s; refusing to overwrite or '
-                             'delete it' % (path, family, name), kernel='unknown')
+    if is_boot_file_of(text, family, name):
+        return
+    if in_podnet_dir(path):
+        # podnet's own directory: the file is podnet's, damaged; it is written anew below (its text differs).
+        module.warn('%s was not written by podnet for table %s %s (damaged); it is written anew from the declaration'
+                    % (path, family, name))
+        return
+    module.fail_json(msg='%s exists but was not written by podnet for table %s %s; refusing to overwrite or '
+                         'delete it' % (path, family, name), kernel='unknown')
 
 
 def kernel_state(actual_lines, desired_lines):

@@ -121,6 +121,14 @@ options:
     description: The C(host-local) plugin's data directory.
     type: path
     default: /var/lib/cni/networks
+  boot_files:
+    description:
+      - Glob patterns of podnet's boot files (those its boot units read); each matching file is reported with
+        whether it starts with podnet's header. One without it is damaged, and the next boot would not restore
+        the node from it.
+    type: list
+    elements: path
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -198,6 +206,12 @@ signals:
         (V(null) addresses when the directory does not exist).
       type: dict
       sample: {"dir": "/var/lib/cni/networks/podnet", "addresses": ["10.244.0.2"]}
+    boot_files:
+      description: Every file matching O(boot_files), as C(path) and C(podnet), whether it starts with podnet's
+        header.
+      type: list
+      elements: dict
+      sample: [{"path": "/etc/podnet/iproute2/10-bridge-cni0.batch", "podnet": true}]
     probes:
       description: One entry per target, in order - C(name), C(address), C(source), C(transmitted), C(received),
         C(rtts) (the round-trip time of each reply, ms) and C(error) (V(null), or why the train could not run).
@@ -212,6 +226,7 @@ import threading
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.podnet.netmodes.plugins.module_utils._bootfile import header_marks
 from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import IpRoute2
 from ansible_collections.podnet.netmodes.plugins.module_utils._nft import NftRunner
 from ansible_collections.podnet.netmodes.plugins.module_utils._rules import (
@@ -339,6 +354,7 @@ class Signals(object):
             signals['conntrack'] = {'count': count, 'max': limit}
         directory, addresses = ipam_addresses(p['ipam_dir'], p['cni_network'])
         signals['ipam'] = {'dir': directory, 'addresses': addresses}
+        signals['boot_files'] = header_marks(p['boot_files'])
         signals['probes'] = self.probes()
         return signals
 
@@ -400,6 +416,7 @@ def main():
             bird_timeout=dict(type='int', default=10),
             cni_network=dict(type='str', default='podnet'),
             ipam_dir=dict(type='path', default='/var/lib/cni/networks'),
+            boot_files=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )

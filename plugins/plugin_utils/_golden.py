@@ -338,6 +338,8 @@ def golden_report(results, plan, probe_ips=None, settings=None, generated_at=Non
     for host in hosts:
         if signals[host] is not None and host not in probe_ips:
             problems.append('probe pod: %s: no probe pod attached, pod paths from and to it are not measured' % host)
+    # A damaged state file breaks nothing until the next converge or boot: say so while it lasts.
+    problems.extend('state: %s' % repair for repair in (plan or {}).get('repairs') or [])
 
     report = {
         'generated_at': generated_at,
@@ -354,6 +356,11 @@ def golden_report(results, plan, probe_ips=None, settings=None, generated_at=Non
         if node_signals is None:
             continue
         traffic = _traffic(host, node_signals, problems)
+        for entry in node_signals.get('boot_files') or []:
+            if not entry['podnet']:
+                problems.append('state: %s: boot file %s does not start with podnet\'s header (damaged): the next '
+                                'boot would not restore the node from it; a converge writes it anew'
+                                % (host, entry['path']))
         report['traffic'][host] = traffic
         guard = node_signals.get('ipip_guard')
         report['errors'][host] = {

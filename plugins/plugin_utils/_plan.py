@@ -27,6 +27,7 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._rules import pars
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._underlay import RACKS_VAR, Underlay
 from ansible_collections.podnet.netmodes.plugins.plugin_utils._values import (
     ALL_HOSTS,
+    POD_CIDR_FACT_FILE,
     PodnetProblems,
     is_unset,
     node_prefix_reason,
@@ -190,6 +191,21 @@ def _ipv4_of(interface):
     return entries
 
 
+def _unreadable_record(local):
+    """Why the node's podnet.fact, which exists, gives no pod CIDR; None when it gives one or does not exist.
+
+    Ansible reads a fact file that is neither JSON nor INI as a string saying so, and an empty one as {}.
+    """
+    if not isinstance(local, dict) or 'podnet' not in local:
+        return None
+    recorded = local['podnet']
+    if isinstance(recorded, dict):
+        return None if not is_unset(recorded.get('pod_cidr')) else 'it holds no pod_cidr'
+    if isinstance(recorded, str) and recorded.strip():
+        return recorded.strip()
+    return 'it holds no pod_cidr'
+
+
 def _describe(hostvars):
     """What the plan needs of one host: its inventory variables and what its gathered facts say."""
     facts = _get(hostvars, 'ansible_facts', {})
@@ -206,8 +222,53 @@ def _describe(hostvars):
         'rr_eligible': hostvars.get('podnet_rr_eligible'),
         'recorded_pod_cidr': recorded.get('pod_cidr') if isinstance(recorded, dict) else None,
         'recorded_mode': recorded.get('mode') if isinstance(recorded, dict) else None,
+        'record_unreadable': _unreadable_record(local),
         'facts': facts if isinstance(facts, dict) else {},
     }
+
+
+def _bridge_subnet(node, bridge_name, cluster, prefix):
+    """The one pod subnet podnet's bridge on the node holds an address of (gathered facts), else None."""
+    interface = _interface_facts(node['facts'], bridge_name) if bridge_name else None
+    if interface is None:
+        return None
+    subnets = set()
+    for entry in _ipv4_of(interface):
+        try:
+            subnet = ipaddress.ip_interface(u'%s/%s' % (entry.get('address'), entry.get('netmask'))).network
+        except ValueError:
+            continue
+        if subnet.prefixlen == prefix and subnet.subnet_of(cluster):
+            subnets.add(subnet)
+    return subnets.pop() if len(subnets) == 1 else None
+
+
+def _recover_records(nodes, mode, bridge_name, cluster, prefix):
+    """Give a node whose record is unreadable the subnet it uses, read from its bridge; (repairs, problems).
+
+    A node with a record had a subnet, and its pods use it: allocating it a new one (what a node without a record
+    gets) would renumber them behind the operator's back. In bgp mode no gathered fact shows the subnet.
+    """
+    repairs, problems = [], []
+    for node in nodes:
+        reason = node['record_unreadable']
+        if reason is None or not is_unset(node['pod_cidr']):
+            continue
+        name = node['name']
+        subnet = _bridge_subnet(node, bridge_name, cluster, prefix) if mode in BRIDGE_MODES else None
+        if subnet is not None:
+            node['recorded_pod_cidr'] = str(subnet)
+            repairs.append('%s: %s is unreadable (%s); its pod subnet %s is read from its bridge %s, and the '
+                           'converge writes the file anew' % (name, POD_CIDR_FACT_FILE, reason, subnet, bridge_name))
+            continue
+        where = ('its blackhole route, ip route show type blackhole proto podnet' if mode == 'bgp'
+                 else 'the address of its bridge %s' % bridge_name)
+        problems.append('%s: %s is unreadable (%s), so the pod subnet the node uses is not known, and podnet does '
+                        'not give a node that had one a new one. Fix: set podnet_pod_cidr for %s to the subnet it '
+                        'uses (%s), or remove %s on %s so that podnet allocates a new subnet (pods on %s get new '
+                        'addresses).' % (name, POD_CIDR_FACT_FILE, reason, name, where, POD_CIDR_FACT_FILE, name,
+                                         name))
+    return repairs, problems
 
 
 def _fix_for(name, var, example):
@@ -388,8 +449,8 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
     settings = dict(settings or {})
     groups = groups or {}
     mode = _setting(settings, 'podnet_mode') or 'bridge'
-    result = {'mode': mode, 'problems': [], 'nodes': {}, 'cluster_cidr': None, 'node_prefix': None, 'bgp': None,
-              'ipip': None, 'hostgw': None}
+    result = {'mode': mode, 'problems': [], 'repairs': [], 'nodes': {}, 'cluster_cidr': None, 'node_prefix': None,
+              'bgp': None, 'ipip': None, 'hostgw': None}
     problems = result['problems']
     problems += state_problems(settings)
     if mode not in MODES:
@@ -430,6 +491,9 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
         problems += switching
         return result
 
+    result['repairs'], record_problems = _recover_records(nodes, mode, _setting(settings, 'podnet_bridge_name'),
+                                                          cluster, prefix)
+    problems += record_problems
     assigned, allocation_problems = assign_pod_cidrs(nodes, cluster, prefix)
     problems += allocation_problems
     gateways = {}

@@ -5,13 +5,16 @@
 
 A reboot of a node's network state is played by deleting its namespace and adding a new one of the same name; the
 uplink is then configured again as the OS would, and podnet-network.service's own ExecStart runs inside the
-namespace on the test's boot directory. The modules run inside the namespace (nsenter), as on a host: boot files
+namespace on the test's boot directory (the podnet-replay it names is this repository's). A link set down and up
+again is answered by what podnet-linkwatch.service runs for each link change. The modules run inside the namespace (nsenter), as on a host: boot files
 are only for the host's namespace.
 """
 import json
 import os
 import shlex
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -19,18 +22,34 @@ from kernelstate import ip, ip_json
 from moduleexec import REPO_ROOT, run_module
 
 UNIT = os.path.join(REPO_ROOT, 'roles', 'common', 'files', 'podnet-network.service')
+WATCH_UNIT = os.path.join(REPO_ROOT, 'roles', 'common', 'files', 'podnet-linkwatch.service')
+REPLAY = '/usr/local/sbin/podnet-replay'
+REPLAY_SOURCE = os.path.join(REPO_ROOT, 'roles', 'common', 'files', 'podnet-replay')
 UNIT_BOOT_DIR = '/etc/podnet/iproute2'
 HEADER = '# Written by podnet.netmodes %s; applied at boot by podnet-network.service.\n'
 
 
-def unit_command(boot_dir):
-    """podnet-network.service's ExecStart as argv, reading ``boot_dir`` instead of /etc/podnet/iproute2."""
-    with open(UNIT) as handle:
+def exec_start(unit):
+    """The unit's ExecStart as argv."""
+    with open(unit) as handle:
         lines = [line for line in handle.read().splitlines() if line.startswith('ExecStart=')]
     assert len(lines) == 1, lines
     # systemd unquotes like a shell here and turns "$$" into "$".
-    argv = shlex.split(lines[0][len('ExecStart='):].replace('$$', '$'))
-    return [arg.replace(UNIT_BOOT_DIR, str(boot_dir)) for arg in argv]
+    return shlex.split(lines[0][len('ExecStart='):].replace('$$', '$'))
+
+
+def unit_command(boot_dir):
+    """podnet-network.service's ExecStart as argv, reading ``boot_dir`` instead of /etc/podnet/iproute2."""
+    argv = exec_start(UNIT)
+    assert argv[0] == REPLAY, argv
+    return ['/bin/sh', REPLAY_SOURCE] + [arg.replace(UNIT_BOOT_DIR, str(boot_dir)) for arg in argv[1:]]
+
+
+def watch_command(links_file, boot_dir):
+    """podnet-linkwatch.service's ExecStart as argv, reading ``links_file`` and ``boot_dir``."""
+    argv = exec_start(WATCH_UNIT)
+    assert argv[:3] == [REPLAY, 'watch', '/etc/podnet/linkwatch.links'] and argv[3:] == [UNIT_BOOT_DIR], argv
+    return ['/bin/sh', REPLAY_SOURCE, 'watch', str(links_file), str(boot_dir)]
 
 
 def run_unit(netns, boot_dir):
@@ -137,6 +156,47 @@ def test_hostgw_node_comes_back_from_its_boot_files_exactly_and_a_rerun_changes_
     assert [result['changed'] for result in again] == [False, False], again
     assert [result['commands'] for result in again] == [[], []]
     assert [result['boot_file']['changed'] for result in again] == [False, False]
+
+
+def wait_for(predicate, seconds=5.0):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_link_watch_puts_back_the_routes_a_link_set_down_lost_and_reacts_to_its_links_only(node, boot_dir, tmp_path):
+    converge(node, ('ip_link', bridge_args(boot_dir)), ('ip_routes', routes_args(boot_dir)))
+    links_file = tmp_path / 'linkwatch.links'
+    links_file.write_text('# Written by podnet.netmodes; playbooks/remove.yml deletes it.\nens5\n')
+    ip('link', 'set', 'cni0', 'down', netns=node)
+    bridge_down = network_state(node)
+
+    def gateway_routes():
+        return [r['dst'] for r in ip_json('route', 'show', 'proto', '94', netns=node) if r.get('gateway')]
+
+    watch = subprocess.Popen(['nsenter', '--net=/run/netns/%s' % node] + watch_command(links_file, boot_dir),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        time.sleep(0.5)
+        ip('link', 'set', 'ens5', 'down', netns=node)
+        assert wait_for(lambda: not gateway_routes())
+        ip('link', 'set', 'ens5', 'up', netns=node)
+        # Back by itself, exactly; the bridge the operator set down stays down (links are not replayed).
+        assert wait_for(lambda: network_state(node) == bridge_down), network_state(node)['routes']
+        assert not network_state(node)['links']['cni0']['up']
+
+        # A link it does not watch (a pod's veth) changes: a route deleted by hand stays deleted.
+        ip('route', 'del', '10.244.1.0/24', 'proto', '94', netns=node)
+        ip('link', 'add', 'pod-veth', 'type', 'veth', 'peer', 'name', 'pod-peer', netns=node)
+        ip('link', 'set', 'pod-veth', 'up', netns=node)
+        time.sleep(1)
+        assert '10.244.1.0/24' not in gateway_routes()
+    finally:
+        os.killpg(watch.pid, signal.SIGTERM)
+        watch.wait(timeout=10)
 
 
 def test_boot_file_of_a_first_run_holds_exactly_the_lines_the_run_applied(node, boot_dir):

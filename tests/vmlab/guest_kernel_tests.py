@@ -38,9 +38,9 @@ def bundle(site_packages=None):
     site = site_packages or sysconfig.get_paths()['purelib']
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode='w:gz', compresslevel=1) as tar:
-        # The unit file: tests/kernel/test_boot_files.py runs its ExecStart.
+        # The unit file and the program it runs: tests/kernel/test_boot_files.py runs its ExecStart.
         for part in ('plugins', 'tests/conftest.py', 'tests/kernel', 'meta/runtime.yml',
-                     'roles/common/files/podnet-network.service'):
+                     'roles/common/files/podnet-network.service', 'roles/common/files/podnet-replay'):
             tar.add(os.path.join(ROOT, part), arcname=part, filter=_skip_bytecode_of_tests)
         link = tarfile.TarInfo(COLLECTION_LINK)
         link.type = tarfile.SYMTYPE

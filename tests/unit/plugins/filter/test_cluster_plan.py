@@ -568,3 +568,61 @@ def test_hostgw_route_lines_declare_exactly_the_routes_of_the_plan(racks, ipip):
         assert len(kept) == len(hosts) - 1
         assert sorted(line.split()[0] for line in kept) == sorted(
             other['pod_cidr'] for other_name, other in result['nodes'].items() if other_name != name)
+
+
+# ---- a node's record (podnet.fact) unreadable ---------------------------------------------------------------------
+
+UNREADABLE = [
+    pytest.param('error loading facts as JSON or ini - please check content: /etc/ansible/facts.d/podnet.fact',
+                 'please check content', id='neither-json-nor-ini'),
+    pytest.param({}, 'it holds no pod_cidr', id='empty'),
+    pytest.param({'mode': 'hostgw'}, 'it holds no pod_cidr', id='no-pod-cidr'),
+    pytest.param([1], 'it holds no pod_cidr', id='json-not-a-mapping'),
+]
+
+
+def with_bridge(hostvars, *addresses):
+    hostvars['ansible_facts']['cni0'] = {'device': 'cni0', 'ipv4': {'address': addresses[0][0], 'netmask': addresses[0][1]},
+                                         'ipv4_secondaries': [{'address': a, 'netmask': m} for a, m in addresses[1:]]}
+    return hostvars
+
+
+@pytest.mark.parametrize('record, reason', UNREADABLE)
+def test_unreadable_record_keeps_the_subnet_the_node_s_bridge_holds_and_says_so(record, reason):
+    # node3 uses 10.244.7.0/24, not the lowest free subnet a node without a record would get.
+    hosts = three_hosts()
+    hosts[0]['ansible_local'] = {'podnet': {'pod_cidr': '10.244.0.0/24'}}
+    hosts[1]['ansible_local'] = {'podnet': {'pod_cidr': '10.244.1.0/24'}}
+    hosts[2]['ansible_local'] = {'podnet': record}
+    with_bridge(hosts[2], ('10.244.7.1', '255.255.255.0'), ('169.254.1.1', '255.255.0.0'))
+    result = cluster_plan(hosts, SETTINGS)
+    assert result['problems'] == []
+    assert result['nodes']['node3']['pod_cidr'] == '10.244.7.0/24'
+    assert len(result['repairs']) == 1
+    assert result['repairs'][0].startswith('node3: /etc/ansible/facts.d/podnet.fact is unreadable (')
+    assert reason in result['repairs'][0] and 'its pod subnet 10.244.7.0/24 is read from its bridge cni0' in result['repairs'][0]
+
+
+@pytest.mark.parametrize('mode, bridge', [('hostgw', None), ('hostgw', ('10.244.7.1', '255.255.255.128')),
+                                          ('bridge', ('10.9.0.1', '255.255.255.0')), ('bgp', ('10.244.7.1', '255.255.255.0'))])
+def test_unreadable_record_without_the_subnet_on_the_bridge_is_a_problem_not_a_new_subnet(mode, bridge):
+    hosts = three_hosts()
+    hosts[2]['ansible_local'] = {'podnet': {}}
+    if bridge:
+        with_bridge(hosts[2], bridge)
+    settings = dict(SETTINGS, podnet_mode=mode, podnet_node_prefix=24)
+    problem = only_problem(cluster_plan(hosts, settings))
+    assert problem.startswith('node3: /etc/ansible/facts.d/podnet.fact is unreadable (it holds no pod_cidr)')
+    assert 'Fix: set podnet_pod_cidr for node3' in problem
+    assert ('ip route show type blackhole proto podnet' in problem) == (mode == 'bgp')
+
+
+def test_a_pinned_subnet_or_a_missing_record_needs_no_repair():
+    hosts = three_hosts()
+    hosts[1]['ansible_local'] = {'podnet': 'error loading facts as JSON or ini - please check content: x'}
+    hosts[1]['podnet_pod_cidr'] = '10.244.9.0/24'
+    hosts[2]['ansible_local'] = {'other': {}}
+    result = cluster_plan(hosts, SETTINGS)
+    assert result['problems'] == [] and result['repairs'] == []
+    assert [result['nodes'][n]['pod_cidr'] for n in ('node1', 'node2', 'node3')] == [
+        '10.244.0.0/24', '10.244.9.0/24', '10.244.1.0/24']

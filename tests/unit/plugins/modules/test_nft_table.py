@@ -13,13 +13,15 @@ import pytest
 
 from harness import assert_files, cases_for, run_case, with_tmp, write_file
 
-from ansible_collections.podnet.netmodes.plugins.module_utils import _nft
+from ansible_collections.podnet.netmodes.plugins.module_utils import _bootfile, _nft
 from ansible_collections.podnet.netmodes.plugins.modules import nft_table
 
 
 @pytest.mark.parametrize('case', cases_for(__file__))
-def test_nft_table(case, tmp_path):
+def test_nft_table(case, tmp_path, monkeypatch):
     case = with_tmp(case, str(tmp_path))
+    # Cases run outside podnet's own directory unless they name one.
+    monkeypatch.setattr(_bootfile, 'PODNET_DIR', case.get('podnet_dir', str(tmp_path / 'not-podnet')))
     for path, text in (case.get('files') or {}).items():
         write_file(path, text)
     with mock.patch.object(_nft, 'SCRATCH_LOAD_SCRIPT', '<scratch-load>'), mock.patch('sys.executable', 'python'):

@@ -267,3 +267,19 @@ def test_bridge_mode_probes_and_expects_node_paths_only():
                                                         'dev': 'ens5', 'flags': []}]
     assert golden_report(results, the_plan, fx.probe_ips())['problems'] == [
         'routes: node1: stale route (proto podnet) 10.244.1.0/24 via 10.89.20.12 dev ens5']
+
+
+def test_damaged_boot_files_and_a_repaired_record_are_state_problems_while_they_last():
+    results = fx.results()
+    results['node3']['signals']['boot_files'] = [
+        {'path': '/etc/podnet/iproute2/10-bridge-cni0.batch', 'podnet': True},
+        {'path': '/etc/podnet/iproute2/50-routes-proto94-table254.batch', 'podnet': False},
+    ]
+    the_plan = dict(fx.plan(), repairs=['node2: /etc/ansible/facts.d/podnet.fact is unreadable (x); ...'])
+    result = golden_report(results, the_plan, fx.probe_ips())
+    assert not result['healthy']
+    assert result['problems'] == [
+        'state: node2: /etc/ansible/facts.d/podnet.fact is unreadable (x); ...',
+        "state: node3: boot file /etc/podnet/iproute2/50-routes-proto94-table254.batch does not start with podnet's "
+        "header (damaged): the next boot would not restore the node from it; a converge writes it anew",
+    ]
