@@ -18,6 +18,7 @@ first converge runs the same apt steps as on a real rack while no host reaches o
     podnet_lab.py down -i INVENTORY
     podnet_lab.py status -i INVENTORY
     podnet_lab.py restart -i INVENTORY HOST...
+    podnet_lab.py frr -i INVENTORY [--vars FILE] [--print]
 """
 import argparse
 import dataclasses
@@ -35,6 +36,9 @@ import tempfile
 import time
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import frr  # noqa: E402  (the ToRs' frr.conf, shared with docs/examples/frr-tor.conf)
 
 # PODNET_LAB_IMAGE and PODNET_LAB_CACHE let a second working tree of the project keep its own image and
 # package source: the image is rebuilt whenever lab_key() differs, so two trees with different package
@@ -57,6 +61,9 @@ REPO_PACKAGES = ["bird2", "containernetworking-plugins", "iproute2", "nftables"]
 # same source, so no host reaches outside the lab for them; kept apart so that REPO_PACKAGES stays exactly what the
 # roles install.
 LAB_TOOL_PACKAGES = ["iperf3", "openssh-server"]
+# The lab's top-of-rack routers (podnet_lab.racks.RACK.tors): Debian's unmodified FRR, installed into the ToR
+# containers only, at `up`. Never a role's package: podnet does not configure routers.
+ROUTER_PACKAGES = ["frr"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE_DIR = os.environ.get("PODNET_LAB_CACHE", os.path.join(ROOT, ".cache"))
 REPO_MOUNT = "/srv/podnet-lab-repo"
@@ -77,6 +84,15 @@ RUN_LIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096"]
 DEFAULT_UPLINK = "ens5"
 ROUTER_HOST = "router"
 ROUTER_OCTET = 254
+FABRIC = "fabric"
+# The collection's defaults for what a ToR's frr.conf needs when the inventory leaves it unset (roles/bgp/defaults
+# podnet_bgp_as, roles/common/defaults podnet_cluster_cidr, _plan.py DEFAULT_NODE_PREFIX['bgp']; a test keeps them
+# equal): the lab reads the inventory, not the plan.
+DEFAULT_NODE_AS = 64512
+DEFAULT_CLUSTER_CIDR = "10.244.0.0/16"
+DEFAULT_BLOCK_PREFIX = 26
+# A ToR's address on the fabric: the fabric network's address + FABRIC_FIRST_OCTET + its place in the lab.
+FABRIC_FIRST_OCTET = 11
 BOOT_TIMEOUT_S = 90
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
@@ -113,12 +129,35 @@ class Host:
 
 
 @dataclasses.dataclass(frozen=True)
+class Tor:
+    """A top-of-rack router of the lab: a container running FRR, on its rack and on the fabric."""
+    name: str
+    rack: str
+    index: int                      # its place in podnet_racks[rack].tors
+    address: ipaddress.IPv4Address  # on the rack (podnet_racks)
+    asn: int
+    fabric_ip: ipaddress.IPv4Address
+    password: str | None = dataclasses.field(default=None, repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Underlay:
+    """What the ToRs' frr.conf needs beyond the routers themselves, read from the inventory's podnet_* variables."""
+    fabric: ipaddress.IPv4Network
+    cluster: ipaddress.IPv4Network
+    block_prefix: int
+    node_as: dict                   # rack -> the AS of its nodes
+
+
+@dataclasses.dataclass(frozen=True)
 class Lab:
     name: str
     racks: dict
     hosts: list
     router_racks: list = dataclasses.field(default_factory=list)
     backend: str = "container"
+    tors: list = dataclasses.field(default_factory=list)
+    underlay: Underlay | None = None
 
     def container(self, host_name):
         return f"podnet-{self.name}-{host_name}"
@@ -132,10 +171,11 @@ class Lab:
 
     def containers(self):
         names = [self.container(h.name) for h in self.hosts]
+        names += [self.container(t.name) for t in self.tors]
         return names + ([self.router_container] if self.router_racks else [])
 
     def networks(self):
-        return [self.network(r) for r in self.racks]
+        return [self.network(r) for r in self.racks] + ([self.network(FABRIC)] if self.tors else [])
 
 
 # ---------------------------------------------------------------- inventory parsing (pure)
@@ -250,7 +290,187 @@ def parse_lab(inventory):
     backend = spec.get("backend", "container")
     if backend not in BACKENDS:
         raise LabError(f"podnet_lab.backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    return Lab(name, racks, hosts, router_racks, backend)
+    tors, underlay = parse_tors(spec, all_vars, racks, router_racks, hosts)
+    if tors and backend != "container":
+        raise LabError("podnet_lab: top-of-rack routers (racks.RACK.tors) are built by the container backend only")
+    return Lab(name, racks, hosts, router_racks, backend, tors, underlay)
+
+
+# ---------------------------------------------------------------- top-of-rack routers (pure)
+#
+# A lab for podnet_bgp_topology tor (inventories/lab/underlay.yml, docs/underlay.md "Lab") has no `router`: each rack
+# names its ToRs, and the racks are joined only through them.
+#
+#   podnet_lab.racks.RACK.tors: [NAME, ...]   one or two container names, in the order of podnet_racks[RACK].tors
+#   podnet_lab.fabric.subnet                  an --internal network between all ToRs (their second leg, ens6)
+#
+# Everything else about a ToR is read from the variables the collection itself reads, so the lab's routers and the
+# nodes' BIRD cannot disagree: its address on the rack, its AS and its MD5 password from podnet_racks (password, or
+# podnet_tor_password), the rack's node AS from podnet_racks[RACK].as (or podnet_bgp_as), the pod blocks from
+# podnet_cluster_cidr and podnet_node_prefix. These must be literal values in all.vars: the lab reads YAML, not
+# Jinja. The collection's plan checks them once more for the nodes' side (tests/lab/test_tors.py runs it).
+#
+# Each ToR runs Debian's frr (ROUTER_PACKAGES, from the lab's package source) with bgpd and bfdd on and the frr.conf
+# lab/frr.py renders - docs/examples/frr-tor.conf's structure with the lab's values: a listen range over the rack's
+# node network (its nodes or reflectors, whichever podnet_tor_peers makes speak), pod-block prefix lists both ways,
+# BFD 300 ms x 3, graceful restart, MD5, maximum-paths, and eBGP over the fabric to every ToR of the other racks
+# (ToRs of one rack share an AS and have nothing to tell each other). Unlike the example, a lab ToR also carries
+# its rack's node network over the fabric, and each node gets a static route to every other rack's node network via
+# its ToR(s) - a multipath route when it has two -, as a host's own network configuration would have: BIRD's
+# filters take nothing but pod blocks from the routers, and lab tools may need to reach another rack's node.
+
+def _literal(where, value):
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        raise LabError(f"{where} is a template; the lab renders frr.conf without Ansible: give a literal value")
+    return value
+
+
+def _as_number(where, value):
+    _literal(where, value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4294967294:
+        raise LabError(f"{where} {value!r}: needs an AS number (an integer in 1..4294967294)")
+    return value
+
+
+def _tor_names(spec, racks):
+    """{rack: [names]} from podnet_lab.racks.RACK.tors; {} for a lab without ToRs."""
+    names = {}
+    for rack_name, rack_spec in (spec.get("racks") or {}).items():
+        tors = rack_spec.get("tors") if isinstance(rack_spec, dict) else None
+        if tors is None:
+            continue
+        if not isinstance(tors, list) or not 1 <= len(tors) <= 2:
+            raise LabError(f"rack {rack_name}: tors must list one or two router names")
+        for tor in tors:
+            if not isinstance(tor, str) or not NAME_RE.match(tor):
+                raise LabError(f"rack {rack_name}: ToR name {tor!r}: use lower-case letters, digits and '-'")
+        names[str(rack_name)] = tors
+    if names and set(names) != set(racks):
+        raise LabError(f"racks {', '.join(sorted(set(racks) - set(names)))} have no tors: with top-of-rack routers "
+                       "the racks are joined only through them, so every rack needs one or two")
+    return names
+
+
+def _fabric(spec, racks, count):
+    fabric = spec.get(FABRIC)
+    if not isinstance(fabric, dict) or "subnet" not in fabric:
+        raise LabError("podnet_lab.fabric: a lab with tors needs fabric: {subnet: ...}, the network between its ToRs")
+    try:
+        subnet = ipaddress.IPv4Network(fabric["subnet"])
+    except ValueError as exc:
+        raise LabError(f"podnet_lab.fabric: bad subnet {fabric['subnet']!r}: {exc}") from exc
+    for rack in racks.values():
+        if subnet.overlaps(rack.subnet):
+            raise LabError(f"podnet_lab.fabric {subnet} overlaps rack {rack.name} ({rack.subnet})")
+    if subnet.num_addresses < FABRIC_FIRST_OCTET + count + 1:
+        raise LabError(f"podnet_lab.fabric {subnet} is too small for {count} ToRs")
+    return subnet
+
+
+def _tor_address(where, value, rack, hosts):
+    _literal(where, value)
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError as exc:
+        raise LabError(f"{where} {value!r}: {exc}") from exc
+    # podman gives the host's bridge the first address of a network, --internal ones included.
+    reserved = (rack.subnet.network_address, rack.subnet.network_address + 1, rack.subnet.broadcast_address)
+    if address not in rack.subnet or address in reserved:
+        raise LabError(f"{where} {address} is not a free address of rack {rack.name} ({rack.subnet}; the first "
+                       "address is podman's)")
+    for host in hosts:
+        if host.ip == address:
+            raise LabError(f"{where} {address} is the podnet_node_ip of {host.name}")
+    return address
+
+
+def parse_tors(spec, all_vars, racks, router_racks, hosts):
+    """The lab's ToRs and what their frr.conf needs; ([], None) for a lab without ToRs."""
+    names = _tor_names(spec, racks)
+    if not names:
+        if FABRIC in spec:
+            raise LabError("podnet_lab.fabric is set but no rack has tors")
+        return [], None
+    if router_racks:
+        raise LabError("podnet_lab: a lab with tors has no router; its racks are joined only through the ToRs")
+    if FABRIC in racks:
+        raise LabError(f"rack name {FABRIC!r} is the fabric network's")
+    podnet_racks = all_vars.get("podnet_racks")
+    if not isinstance(podnet_racks, dict):
+        raise LabError("a lab with tors reads its routers from all.vars.podnet_racks (the collection's variable): "
+                       "it is missing or not a mapping")
+    if set(map(str, podnet_racks)) != set(names):
+        raise LabError(f"podnet_racks describes racks {sorted(map(str, podnet_racks))}, the lab has racks "
+                       f"{sorted(names)}: they must be the same")
+    taken = {h.name for h in hosts} | {ROUTER_HOST, FABRIC}
+    count = sum(len(n) for n in names.values())
+    fabric = _fabric(spec, racks, count)
+    default_password = _literal("podnet_tor_password", all_vars.get("podnet_tor_password")) or None
+    default_as = all_vars.get("podnet_bgp_as", DEFAULT_NODE_AS)
+    tors, node_as, addresses = [], {}, set()
+    for rack_name in racks:
+        entry = podnet_racks.get(rack_name)
+        if not isinstance(entry, dict) or not isinstance(entry.get("tors"), list):
+            raise LabError(f"podnet_racks.{rack_name}: needs a mapping with a list 'tors'")
+        if len(entry["tors"]) != len(names[rack_name]):
+            raise LabError(f"rack {rack_name}: podnet_lab names {len(names[rack_name])} ToRs, podnet_racks."
+                           f"{rack_name}.tors lists {len(entry['tors'])}: one name for each router, in order")
+        node_as[rack_name] = _as_number(f"podnet_racks.{rack_name}.as" if "as" in entry else "podnet_bgp_as",
+                                        entry.get("as", default_as))
+        for index, (name, tor) in enumerate(zip(names[rack_name], entry["tors"])):
+            where = f"podnet_racks.{rack_name}.tors[{index}]"
+            if name in taken:
+                raise LabError(f"rack {rack_name}: ToR name {name!r} is already a host, ToR or reserved name")
+            taken.add(name)
+            if not isinstance(tor, dict):
+                raise LabError(f"{where}: needs a mapping with address and as")
+            address = _tor_address(f"{where}.address", tor.get("address"), racks[rack_name], hosts)
+            if address in addresses:
+                raise LabError(f"{where}.address {address} is listed twice")
+            addresses.add(address)
+            asn = _as_number(f"{where}.as", tor.get("as"))
+            if asn == node_as[rack_name]:
+                raise LabError(f"{where}.as {asn} is also the AS of rack {rack_name}'s nodes; the sessions are eBGP")
+            password = _literal(f"{where}.password", tor.get("password")) or default_password
+            tors.append(Tor(name, rack_name, index, address, asn,
+                            fabric.network_address + FABRIC_FIRST_OCTET + len(tors), password))
+    cluster = _literal("podnet_cluster_cidr", all_vars.get("podnet_cluster_cidr", DEFAULT_CLUSTER_CIDR))
+    prefix = _literal("podnet_node_prefix", all_vars.get("podnet_node_prefix", DEFAULT_BLOCK_PREFIX))
+    try:
+        cluster = ipaddress.IPv4Network(cluster)
+    except ValueError as exc:
+        raise LabError(f"podnet_cluster_cidr {cluster!r}: {exc}") from exc
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or not cluster.prefixlen <= prefix <= 32:
+        raise LabError(f"podnet_node_prefix {prefix!r}: needs an integer between {cluster.prefixlen} and 32")
+    return tors, Underlay(fabric, cluster, prefix, node_as)
+
+
+def tor_config(lab, tor, variant=None):
+    """frr.TorConfig of one of the lab's ToRs."""
+    underlay = lab.underlay
+    return frr.TorConfig(
+        hostname=tor.name, address=tor.address, asn=tor.asn, rack=tor.rack, index=tor.index,
+        node_network=lab.racks[tor.rack].subnet, node_as=underlay.node_as[tor.rack], cluster=underlay.cluster,
+        block_prefix=underlay.block_prefix, password=tor.password,
+        fabric_peers=tuple(other.fabric_ip for other in lab.tors if other.rack != tor.rack),
+        fabric_networks=tuple(rack.subnet for rack in lab.racks.values()),
+        header=(f"Written by lab/podnet_lab.py for {tor.name} of lab {lab.name}{variant or ''}: "
+                f"{tor.address} on rack {tor.rack}, {tor.fabric_ip} on the fabric.",
+                "The structure is docs/examples/frr-tor.conf's (lab/frr.py renders both)."))
+
+
+def rack_routes(lab, host):
+    """(subnet, (via, ...)) a host needs to reach the other racks' nodes: through the router, or its ToRs."""
+    if lab.tors:
+        vias = tuple(t.address for t in lab.tors if t.rack == host.rack)
+        return [(rack.subnet, vias) for rack in lab.racks.values() if rack.name != host.rack]
+    return [(subnet, (via,)) for subnet, via in host_routes(lab, host)]
+
+
+def route_argv(subnet, vias):
+    if len(vias) == 1:
+        return ["ip", "route", "replace", str(subnet), "via", str(vias[0])]
+    return ["ip", "route", "replace", str(subnet)] + [arg for via in vias for arg in ("nexthop", "via", str(via))]
 
 
 def read_inventory(path):
@@ -260,6 +480,16 @@ def read_inventory(path):
             return yaml.safe_load(handle)
     except OSError as exc:
         raise LabError(f"cannot read inventory {path}: {exc}") from exc
+
+
+def with_vars(inventory, overrides):
+    """The inventory with all.vars updated from a mapping (a variant of the lab's settings)."""
+    if not isinstance(overrides, dict):
+        raise LabError("--vars: the file must hold a YAML mapping of variables")
+    inventory = dict(inventory or {})
+    inventory["all"] = dict(inventory.get("all") or {})
+    inventory["all"]["vars"] = {**(inventory["all"].get("vars") or {}), **overrides}
+    return inventory
 
 
 def load_lab(path):
@@ -354,8 +584,52 @@ def start_router(lab):
 
 
 def add_routes(lab, host):
-    for subnet, via in host_routes(lab, host):
-        podman("exec", lab.container(host.name), "ip", "route", "replace", str(subnet), "via", str(via))
+    for subnet, vias in rack_routes(lab, host):
+        podman("exec", lab.container(host.name), *route_argv(subnet, vias))
+
+
+def start_tor(lab, tor):
+    # A router forwards and does not drop what ECMP sends it back asymmetrically.
+    sysctls = ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+               "net.ipv4.fib_multipath_hash_policy=1"]
+    run_container(lab.container(tor.name), tor.name,
+                  [(lab.network(tor.rack), DEFAULT_UPLINK, tor.address), (lab.network(FABRIC), "ens6", tor.fabric_ip)],
+                  extra=[arg for sysctl in sysctls for arg in ("--sysctl", sysctl)])
+
+
+def write_file(container, path, text, owner, mode):
+    handle, local = tempfile.mkstemp(prefix="podnet-lab-", dir="/var/tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        podman("cp", local, f"{container}:{path}")
+    finally:
+        os.remove(local)
+    podman("exec", container, "chown", owner, path)
+    podman("exec", container, "chmod", mode, path)
+
+
+def install_frr(lab, tor):
+    container = lab.container(tor.name)
+    podman("exec", "--env", "DEBIAN_FRONTEND=noninteractive", container, "apt-get", "install", "-q", "-y",
+           *ROUTER_PACKAGES)
+    daemons = podman("exec", container, "cat", "/etc/frr/daemons").stdout
+    try:
+        write_file(container, "/etc/frr/daemons", frr.enable_daemons(daemons), "frr:frr", "0640")
+    except frr.FrrError as exc:
+        raise LabError(f"{container}: {exc}") from exc
+
+
+def configure_frr(lab, tor, variant=None):
+    """Write the ToR's frr.conf, let FRR check it, and restart FRR with it."""
+    container = lab.container(tor.name)
+    try:
+        text = frr.render(tor_config(lab, tor, variant))
+    except frr.FrrError as exc:
+        raise LabError(f"{container}: {exc}") from exc
+    write_file(container, "/etc/frr/frr.conf", text, "frr:frr", "0640")
+    podman("exec", container, "vtysh", "--dryrun", "--inputfile", "/etc/frr/frr.conf")
+    podman("exec", container, "systemctl", "restart", "frr")
 
 
 def system_state(container):
@@ -401,14 +675,21 @@ def cmd_up(lab):
         raise LabError(f"lab {lab.name}: {text}")
     for rack in lab.racks.values():
         create_network(lab, rack)
+    if lab.tors:
+        create_network(lab, Rack(FABRIC, lab.underlay.fabric))
     if lab.router_racks:
         start_router(lab)
+    for tor in lab.tors:
+        start_tor(lab, tor)
     for host in lab.hosts:
         start_host(lab, host)
     for host in lab.hosts:
         add_routes(lab, host)
     for name in lab.containers():
         print_booted(name)
+    for tor in lab.tors:
+        install_frr(lab, tor)
+        configure_frr(lab, tor)
 
 
 def print_booted(container):
@@ -423,19 +704,36 @@ def cmd_restart(lab, host_names):
     (the routes to the other racks) is added the way `up` adds it.
     """
     hosts = {h.name: h for h in lab.hosts}
-    unknown = [name for name in host_names if name not in hosts]
+    known = set(hosts) | {t.name for t in lab.tors}
+    unknown = [name for name in host_names if name not in known]
     if unknown:
-        raise LabError(f"lab {lab.name} has no host {', '.join(unknown)} (hosts: {', '.join(sorted(hosts))})")
+        raise LabError(f"lab {lab.name} has no host {', '.join(unknown)} (hosts: {', '.join(sorted(known))})")
     for name in host_names:
         podman("restart", lab.container(name))
     for name in host_names:
-        add_routes(lab, hosts[name])
+        if name in hosts:
+            add_routes(lab, hosts[name])
     for name in host_names:
         print_booted(lab.container(name))
 
 
 def format_addresses(addresses):
     return " ".join(f"{ifname}={','.join(cidrs)}" for ifname, cidrs in sorted(addresses.items()))
+
+
+def cmd_frr(lab, show, variant=None):
+    """Print every ToR's frr.conf, or write it into the running ToRs and restart their FRR."""
+    if not lab.tors:
+        raise LabError(f"lab {lab.name} has no top-of-rack routers (podnet_lab.racks.RACK.tors)")
+    for tor in lab.tors:
+        if show:
+            try:
+                print(f"!!! {lab.container(tor.name)}:/etc/frr/frr.conf\n{frr.render(tor_config(lab, tor, variant))}")
+            except frr.FrrError as exc:
+                raise LabError(f"{tor.name}: {exc}") from exc
+        else:
+            configure_frr(lab, tor, variant)
+            print(f"{lab.container(tor.name)}: frr.conf written, FRR restarted")
 
 
 def cmd_down(lab):
@@ -461,7 +759,8 @@ def cmd_status(lab):
 def lab_key():
     """Changes whenever what the image holds or what the package source serves would change."""
     spec = {"suite": SUITE, "mirror": DEBIAN_MIRROR, "image": sorted(IMAGE_PACKAGES),
-            "repo": sorted(REPO_PACKAGES), "tools": sorted(LAB_TOOL_PACKAGES), "masked": sorted(MASKED_UNITS),
+            "repo": sorted(REPO_PACKAGES), "tools": sorted(LAB_TOOL_PACKAGES),
+            "routers": sorted(ROUTER_PACKAGES), "masked": sorted(MASKED_UNITS),
             "mount": REPO_MOUNT, "lists": "filled"}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -536,7 +835,7 @@ def apt_options(work, status):
 
 
 def fetch_repo(status, key):
-    """Download REPO_PACKAGES and LAB_TOOL_PACKAGES, with what they need beyond the image, into a flat, indexed
+    """Download REPO_PACKAGES, LAB_TOOL_PACKAGES and ROUTER_PACKAGES, with what they need beyond the image, into a flat, indexed
     repository."""
     started = time.monotonic()
     work = os.path.join(CACHE_DIR, "lab-apt")
@@ -549,7 +848,7 @@ def fetch_repo(status, key):
         handle.write(f"deb {DEBIAN_MIRROR} {SUITE} main\n")
     options = apt_options(work, status)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
-    packages = [*REPO_PACKAGES, *LAB_TOOL_PACKAGES]
+    packages = [*REPO_PACKAGES, *LAB_TOOL_PACKAGES, *ROUTER_PACKAGES]
     for args in (["update", "-qq"], ["install", "-qq", "-y", "--download-only", *packages]):
         if subprocess.run(["apt-get", *options, *args], check=False, env=env).returncode != 0:
             raise LabError(f"apt-get {args[0]} for the lab's package source failed (see above)")
@@ -661,7 +960,12 @@ def build_parser():
         cmd.add_argument("-i", "--inventory", required=True,
                          help="lab inventory (YAML); podnet_lab.backend picks containers (default) or VMs")
         if name == "restart":
-            cmd.add_argument("hosts", nargs="+", metavar="HOST", help="inventory name of a host to restart")
+            cmd.add_argument("hosts", nargs="+", metavar="HOST", help="inventory name of a host or ToR to restart")
+    frr_cmd = sub.add_parser("frr", help="(re)write the ToRs' frr.conf from the inventory and restart FRR")
+    frr_cmd.add_argument("-i", "--inventory", required=True, help="lab inventory (YAML) with racks.RACK.tors")
+    frr_cmd.add_argument("--vars", metavar="FILE",
+                         help="YAML mapping that overrides all.vars first (a variant: e.g. podnet_racks with no 'as')")
+    frr_cmd.add_argument("--print", dest="show", action="store_true", help="print the configs, change nothing")
     return parser
 
 
@@ -672,7 +976,12 @@ def main(argv=None):
             (vm_backend().cmd_image if args.vm else cmd_image)(args.rebuild)
             return 0
         inventory = read_inventory(args.inventory)
+        if args.command == "frr" and args.vars:
+            inventory = with_vars(inventory, read_inventory(args.vars))
         lab = parse_lab(inventory)
+        if args.command == "frr":
+            cmd_frr(lab, args.show, f" (with {os.path.basename(args.vars)})" if args.vars else None)
+            return 0
         if args.command == "restart":
             if lab.backend == "vm":
                 raise LabError("restart: only container labs can restart a host")
