@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import ipaddress
 import os
+import subprocess
 import sys
 
 import pytest
@@ -70,6 +71,31 @@ def test_a_lab_config_is_the_example_with_the_labs_values_and_its_fabric_network
         " neighbor PODNET password lab-only-tor-md5",
         "  network 10.89.70.0/24",
     ]
+
+
+# FRR's own parser, where FRR is installed (or PODNET_VTYSH names a vtysh, e.g. one unpacked from Debian's frr .deb
+# with LD_LIBRARY_PATH set): the example and every config of the underlay lab must pass `vtysh --dryrun`.
+VTYSH = os.environ.get("PODNET_VTYSH", "/usr/bin/vtysh")
+needs_vtysh = pytest.mark.skipif(not os.access(VTYSH, os.X_OK), reason="no vtysh (apt-get install frr, or PODNET_VTYSH)")
+
+
+def dryrun(tmp_path, text):
+    path = tmp_path / "frr.conf"
+    path.write_text(text)
+    return subprocess.run([VTYSH, "--dryrun", "--inputfile", str(path)], capture_output=True, text=True, check=False)
+
+
+@needs_vtysh
+def test_frr_accepts_the_example_and_every_lab_config(tmp_path):
+    for name, text in [("example", frr.render(frr.EXAMPLE)), *configs().items()]:
+        result = dryrun(tmp_path, text)
+        assert result.returncode == 0 and "Unknown command" not in result.stdout + result.stderr, (name, result)
+
+
+@needs_vtysh
+def test_frr_dryrun_can_fail(tmp_path):
+    result = dryrun(tmp_path, configs()["r1-tor1"].replace("listen range 10.89.70.0/24", "listen range 10.89.70.0/33"))
+    assert result.returncode != 0
 
 
 # ---------------------------------------------------------------- the underlay lab
