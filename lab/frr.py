@@ -129,8 +129,8 @@ def render(tor):
         f" neighbor PODNET remote-as {tor.node_as}",
         f" neighbor PODNET description podnet nodes of rack {tor.rack}",
         " neighbor PODNET bfd profile podnet",
-        f" ! The MD5 password of this router in podnet_racks.{tor.rack}.tors[{tor.index}].password (or podnet_tor_password); "
-        "omit it for none.",
+        f" ! The MD5 password of this router in podnet_racks.{tor.rack}.tors[{tor.index}].password "
+        "(or podnet_tor_password); omit it for none.",
         f" neighbor PODNET password {tor.password}" if tor.password else " ! neighbor PODNET password CHANGE-ME",
         " ! Whether a node's BIRD restart keeps its blocks here although its BFD session drops with BIRD (BIRD's BFD "
         "shares",

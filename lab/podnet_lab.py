@@ -509,6 +509,11 @@ def router_interfaces(lab):
     return [(r, f"ens{5 + i}", lab.racks[r].router_ip) for i, r in enumerate(lab.router_racks)]
 
 
+def lab_segments(lab):
+    """Every network the lab creates, as Racks: its racks, and the fabric of a lab with ToRs."""
+    return list(lab.racks.values()) + ([Rack(FABRIC, lab.underlay.fabric)] if lab.tors else [])
+
+
 def foreign_collisions(lab, networks):
     """Rack subnets that overlap podman networks not belonging to this lab.
 
@@ -524,7 +529,7 @@ def foreign_collisions(lab, networks):
                 other = ipaddress.ip_network(sub.get("subnet", ""), strict=False)
             except ValueError:
                 continue
-            for rack in lab.racks.values():
+            for rack in lab_segments(lab):
                 if other.version == 4 and rack.subnet.overlaps(other):
                     clashes.append((rack.name, str(rack.subnet), net.get("name"), str(other)))
     return clashes
@@ -673,10 +678,8 @@ def cmd_up(lab):
     if clashes:
         text = "; ".join(f"rack {r} {s} overlaps podman network {n} ({o})" for r, s, n, o in clashes)
         raise LabError(f"lab {lab.name}: {text}")
-    for rack in lab.racks.values():
-        create_network(lab, rack)
-    if lab.tors:
-        create_network(lab, Rack(FABRIC, lab.underlay.fabric))
+    for segment in lab_segments(lab):
+        create_network(lab, segment)
     if lab.router_racks:
         start_router(lab)
     for tor in lab.tors:
@@ -835,8 +838,8 @@ def apt_options(work, status):
 
 
 def fetch_repo(status, key):
-    """Download REPO_PACKAGES, LAB_TOOL_PACKAGES and ROUTER_PACKAGES, with what they need beyond the image, into a flat, indexed
-    repository."""
+    """Download REPO_PACKAGES, LAB_TOOL_PACKAGES and ROUTER_PACKAGES, with what they need beyond the image, into a
+    flat, indexed repository."""
     started = time.monotonic()
     work = os.path.join(CACHE_DIR, "lab-apt")
     for sub in ("state", "lists/partial", "cache", "empty"):

@@ -60,7 +60,8 @@ def test_a_lab_config_is_the_example_with_the_labs_values_and_its_fabric_network
     lab_text = frr.render(config).splitlines()
     # The example with r1-tor1's lab values, no header and no password.
     example_shape = frr.render(dataclasses.replace(frr.EXAMPLE, header=())).replace(
-        "10.89.70.1\n", "10.89.70.251\n").replace("10.89.90.2 ", "10.89.79.13 ").splitlines()
+        "10.89.70.1\n", "10.89.70.251\n").replace(
+        "10.89.90.2 ", "10.89.79.13 ").splitlines()
     bare = frr.render(dataclasses.replace(config, header=(), password=None, fabric_networks=())).splitlines()
     assert bare == example_shape
     assert [line for line in lab_text if line not in example_shape and not line.startswith("! ")] == [
@@ -76,7 +77,8 @@ def test_a_lab_config_is_the_example_with_the_labs_values_and_its_fabric_network
 # FRR's own parser, where FRR is installed (or PODNET_VTYSH names a vtysh, e.g. one unpacked from Debian's frr .deb
 # with LD_LIBRARY_PATH set): the example and every config of the underlay lab must pass `vtysh --dryrun`.
 VTYSH = os.environ.get("PODNET_VTYSH", "/usr/bin/vtysh")
-needs_vtysh = pytest.mark.skipif(not os.access(VTYSH, os.X_OK), reason="no vtysh (apt-get install frr, or PODNET_VTYSH)")
+needs_vtysh = pytest.mark.skipif(not os.access(VTYSH, os.X_OK),
+                                 reason="no vtysh (apt-get install frr, or PODNET_VTYSH)")
 
 
 def dryrun(tmp_path, text):
@@ -376,3 +378,8 @@ def test_the_collections_plan_accepts_the_underlay_lab_and_sees_the_same_routers
     for entry in racks.values():
         for block in map(ipaddress.IPv4Network, entry["blocks"]):
             assert block.subnet_of(parsed.underlay.cluster) and block.prefixlen == parsed.underlay.block_prefix
+
+
+def test_a_foreign_network_on_the_fabric_subnet_is_a_collision():
+    clashes = lab_mod.foreign_collisions(lab(), [{"name": "someone-else", "subnets": [{"subnet": "10.89.79.0/25"}]}])
+    assert clashes == [("fabric", "10.89.79.0/24", "someone-else", "10.89.79.0/25")]
