@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import ipaddress
 import os
+import re
 import subprocess
 import sys
 
@@ -383,3 +384,36 @@ def test_the_collections_plan_accepts_the_underlay_lab_and_sees_the_same_routers
 def test_a_foreign_network_on_the_fabric_subnet_is_a_collision():
     clashes = lab_mod.foreign_collisions(lab(), [{"name": "someone-else", "subnets": [{"subnet": "10.89.79.0/25"}]}])
     assert clashes == [("fabric", "10.89.79.0/24", "someone-else", "10.89.79.0/25")]
+
+
+def bird_sessions(text):
+    """{router address: (its AS, the password, the node's local AS)} of a rendered bird.conf's ToR sessions."""
+    local_as = int(re.search(r"template bgp podnet_tor \{\n  local \S+ as (\d+);", text).group(1))
+    sessions = {}
+    pattern = (r'protocol bgp tor_\S+ from podnet_tor \{\n  description [^\n]*\n'
+               r'  neighbor (\S+) as (\d+);\n(?:  password "([^"]*)";\n)?')
+    for match in re.finditer(pattern, text):
+        sessions[match.group(1)] = (int(match.group(2)), match.group(3), local_as)
+    return sessions
+
+
+def test_each_nodes_bird_and_its_routers_frr_agree_on_address_as_and_password():
+    """What the collection writes on a node and what the lab writes on its routers, from the one inventory."""
+    from ansible_collections.podnet.netmodes.plugins.filter.cluster_plan import FilterModule
+    from role_template import render_role_template
+    settings = {**defaults("common"), **defaults("bgp"), **inventory()["all"]["vars"]}
+    settings.pop("podnet_lab")
+    parsed = lab()
+    plan = FilterModule().filters()["cluster_plan"](plan_hostvars(parsed), settings)
+    routers = {str(tor.address): frr.render(lab_mod.tor_config(parsed, tor)) for tor in parsed.tors}
+    for node in parsed.hosts:
+        variables = dict(settings, podnet_plan=plan, inventory_hostname=node.name, ansible_managed="Ansible managed")
+        text = render_role_template("bgp", "bird.conf.j2", variables)
+        sessions = bird_sessions(text)
+        assert sorted(sessions) == sorted(str(t.address) for t in parsed.tors if t.rack == node.rack), node.name
+        for address, (tor_as, password, local_as) in sessions.items():
+            config = routers[address]
+            assert f"router bgp {tor_as}\n" in config
+            assert f" neighbor PODNET remote-as {local_as}\n" in config
+            assert f" neighbor PODNET password {password}\n" in config, (node.name, address)
+            assert f" bgp listen range {parsed.racks[node.rack].subnet} peer-group PODNET\n" in config
