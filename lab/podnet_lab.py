@@ -373,7 +373,8 @@ def _tor_address(where, value, rack, hosts):
         address = ipaddress.IPv4Address(value)
     except ValueError as exc:
         raise LabError(f"{where} {value!r}: {exc}") from exc
-    # podman gives the host's bridge the first address of a network, --internal ones included.
+    # The first address is kept free: podman takes it as the network's gateway, and netavark puts it on the host's
+    # bridge (for its DNS) even on --internal networks; not checked on this machine's podman.
     reserved = (rack.subnet.network_address, rack.subnet.network_address + 1, rack.subnet.broadcast_address)
     if address not in rack.subnet or address in reserved:
         raise LabError(f"{where} {address} is not a free address of rack {rack.name} ({rack.subnet}; the first "
