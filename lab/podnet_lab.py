@@ -635,6 +635,9 @@ def configure_frr(lab, tor, variant=None):
         raise LabError(f"{container}: {exc}") from exc
     write_file(container, "/etc/frr/frr.conf", text, "frr:frr", "0640")
     podman("exec", container, "vtysh", "--dryrun", "--inputfile", "/etc/frr/frr.conf")
+    # The scenario restarts FRR several times within a minute (variants, then back): more than systemd's start
+    # limit for frr.service, which then refuses the restart (first run of molecule/underlay). Clear the count first.
+    podman("exec", container, "systemctl", "reset-failed", "frr")
     podman("exec", container, "systemctl", "restart", "frr")
 
 
