@@ -307,8 +307,9 @@ def test_up_builds_tors_on_rack_and_fabric_then_nodes_then_frr(monkeypatch, caps
     assert tor[0] == ("exec", "--env", "DEBIAN_FRONTEND=noninteractive", "podnet-underlay-r2-tor1",
                       "apt-get", "install", "-q", "-y", "frr")
     assert [c for c in tor if c[0] == "cp"][-1][-1] == "podnet-underlay-r2-tor1:/etc/frr/frr.conf"
-    assert tor[-2:] == [
+    assert tor[-3:] == [
         ("exec", "podnet-underlay-r2-tor1", "vtysh", "--dryrun", "--inputfile", "/etc/frr/frr.conf"),
+        ("exec", "podnet-underlay-r2-tor1", "systemctl", "reset-failed", "frr"),
         ("exec", "podnet-underlay-r2-tor1", "systemctl", "restart", "frr")]
     # Every ToR starts before the nodes; FRR is configured once every container has booted.
     order = [c[c.index("--name") + 1] for c in calls if c[0] == "run"]
