@@ -186,8 +186,9 @@ _value:
           description: Prefix length of the pod subnet.
           type: int
         bridge:
-          description: In bridge and hostgw mode, the C(name), C(mtu) and C(addresses) of the pod bridge, as the
-            M(podnet.netmodes.ip_link) module takes them; V(null) otherwise.
+          description: In bridge and hostgw mode, the C(name), C(mtu), C(mac) and C(addresses) of the pod bridge, as
+            the M(podnet.netmodes.ip_link) module takes them; V(null) otherwise. C(mac) is V(0a:58) and the gateway's
+            four octets, set explicitly so that pods joining or leaving the bridge never change it.
           type: dict
         hostgw:
           description:
@@ -253,7 +254,7 @@ _value:
         pod_cidr: 10.244.0.0/24
         pod_gateway: 10.244.0.1
         pod_prefix: 24
-        bridge: {name: cni0, mtu: 1500, addresses: [10.244.0.1/24]}
+        bridge: {name: cni0, mtu: 1500, mac: '0a:58:0a:f4:00:01', addresses: [10.244.0.1/24]}
         hostgw: {segment: ens5, exclude: 10.244.0.0/24}
         bgp: null
         ipip: null

@@ -106,6 +106,11 @@ def link_mtu(name, mtu):
     return batch_line('link', 'set', 'dev', Value(name, 'name'), 'mtu', int(mtu))
 
 
+def link_mac(name, mac):
+    """Set a link's Ethernet address; the kernel then counts it as chosen (a bridge keeps it as ports come and go)."""
+    return batch_line('link', 'set', 'dev', Value(name, 'name'), 'address', Value(mac, 'mac'))
+
+
 def link_master(name, master):
     """Make ``name`` a port of bridge ``master``; None releases it."""
     if master is None:

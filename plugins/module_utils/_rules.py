@@ -312,6 +312,22 @@ def parse_tunnel_endpoint(value):
     return addr, None
 
 
+_MAC_RE = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z')
+
+
+def parse_mac(value):
+    """(canonical lower-case MAC, None) for a unicast Ethernet address such as ``0a:58:0a:f4:01:01``, or
+    (None, reason). Multicast (the low bit of the first octet) and all-zero addresses cannot be a link's own."""
+    if not isinstance(value, str) or not _MAC_RE.match(value.lower()):
+        return None, 'is not an Ethernet address of six colon-separated hex octets (such as 0a:58:0a:f4:01:01)'
+    mac = value.lower()
+    if int(mac[:2], 16) & 1:
+        return None, 'is a multicast address; a link\'s own address must be unicast'
+    if mac == '00:00:00:00:00:00':
+        return None, 'is the all-zero address'
+    return mac, None
+
+
 def tunnel_ttl_problem(value):
     """Why ``value`` is not a TTL for a tunnel's outer header (1..255; omit it to inherit the inner TTL), or None."""
     number, reason = parse_int(value)

@@ -76,6 +76,16 @@ options:
         when its I(dev) changes), so only a declared MTU is certain. The value (uplink MTU minus 20 for ipip) is
         the caller's decision.
     type: int
+  mac:
+    description:
+      - Ethernet address of a bridge or veth, a unicast MAC such as C(0a:58:0a:f4:01:01). Set when the link is
+        created and changed in place when it differs; when omitted, a link keeps the address it has.
+      - A bridge whose address was never set takes the lowest address of its ports, so it changes whenever a
+        port with a lower one joins or the lowest one leaves; the pods' neighbour entries for their gateway then
+        point at an address that is no longer the bridge's and their traffic stops until the entries are probed
+        again (seconds). A set address is kept whatever the ports do.
+      - Not valid with I(kind=ipip), which has no Ethernet address.
+    type: str
   master:
     description:
       - Bridge in the same namespace that this link is a port of. A bridge whose alias marks another owner is
@@ -165,8 +175,8 @@ attributes:
   diff_mode:
     support: full
     description:
-      - Before and after are the link as sorted text lines (kind, alias, mtu, state, master, addresses, peer,
-        tunnel) and, with I(boot), one line with the boot file's size and digest; after predicts the state the
+      - Before and after are the link as sorted text lines (kind, alias, mtu, mac when declared, state, master,
+        addresses, peer, tunnel) and, with I(boot), one line with the boot file's size and digest; after predicts the state the
         real run leaves, in check mode too.
   platform:
     support: full
@@ -184,11 +194,12 @@ notes:
 '''
 
 EXAMPLES = r'''
-- name: Pod bridge with its gateway address
+- name: Pod bridge with its gateway address, and an address of its own that pods joining do not change
   podnet.netmodes.ip_link:
     name: cni0
     kind: bridge
     mtu: 1450
+    mac: 0a:58:0a:f4:01:01
     addresses:
       - 10.244.1.1/24
 
@@ -253,6 +264,8 @@ RETURN = r'''
 link:
   description:
     - State of the link after the run (the predicted state in check mode).
+    - C(mac) is the link's Ethernet address when I(mac) is declared, and null otherwise (then the module neither
+      reads nor sets it).
     - C(tunnel) is an ipip link's C(remote), C(local), C(ttl) (0 means inherit) and C(dev) (null for any or
       none; C(tunl0) has all of them null or 0), and null for other kinds.
   returned: always
@@ -265,6 +278,7 @@ link:
     owned: true
     up: true
     mtu: 1450
+    mac: 0a:58:0a:f4:01:01
     master: null
     addresses: [10.244.1.1/24]
     peer: null
@@ -311,6 +325,7 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._iproute2 import (
     link_boot_path,
     link_delete,
     link_master,
+    link_mac,
     link_mtu,
     link_tunnel,
     link_up,
@@ -325,14 +340,15 @@ from ansible_collections.podnet.netmodes.plugins.module_utils._rules import (
     mtu_problem,
     netns_name_problem,
     parse_ip_interface,
+    parse_mac,
     parse_tunnel_endpoint,
     tunnel_ttl_problem,
 )
 
 DEFAULT_MTU = 1500
 MANAGED_KINDS = ('bridge', 'veth', 'ipip')
-STATE_KEYS = ('name', 'state', 'kind', 'alias', 'owned', 'up', 'mtu', 'master', 'addresses', 'peer', 'peer_netns',
-              'tunnel')
+STATE_KEYS = ('name', 'state', 'kind', 'alias', 'owned', 'up', 'mtu', 'mac', 'master', 'addresses', 'peer',
+              'peer_netns', 'tunnel')
 # The ipip kernel module creates this device in every namespace when it loads; the kernel neither creates it on
 # request nor deletes it (its dellink is a silent no-op) nor changes its endpoints (changelink answers EINVAL).
 FALLBACK_TUNNEL = 'tunl0'
@@ -419,6 +435,8 @@ def state_lines(state):
     if state['state'] != 'present':
         return []
     lines = ['kind %s' % state['kind'], 'mtu %s' % state['mtu'], 'state %s' % ('up' if state['up'] else 'down')]
+    if state['mac']:
+        lines.append('mac %s' % state['mac'])
     if state['tunnel']:
         lines.append('tunnel %s' % tunnel_text(state['tunnel']))
     if state['alias']:
@@ -442,6 +460,7 @@ class LinkDeclaration(object):
         self.state = p['state']
         self.up = p['up']
         self.mtu = p['mtu']
+        self.mac = None if p['mac'] is None else self._parse_mac(p['mac'])
         self.master = p['master']
         self.peer = p['peer']
         self.netns = p['netns']
@@ -472,6 +491,12 @@ class LinkDeclaration(object):
         if self.kind is None:
             fail(msg='boot needs kind, which names the default boot file (or give boot_file)')
         return link_boot_path(self.kind, self.name)
+
+    def _parse_mac(self, value):
+        mac, reason = parse_mac(value)
+        if reason:
+            self.module.fail_json(msg='mac %r %s' % (value, reason))
+        return mac
 
     def _parse_addresses(self, values):
         parsed = set()
@@ -525,6 +550,8 @@ class LinkDeclaration(object):
                  % FALLBACK_TUNNEL)
         if self.master:
             fail(msg='an ipip tunnel is not an Ethernet device and cannot be a bridge port (master=%s)' % self.master)
+        if self.mac is not None:
+            fail(msg='an ipip tunnel is not an Ethernet device and has no mac')
         if any(':' in addr for addr in self.addresses or []):
             fail(msg='an ipip tunnel carries IPv4 only; IPv6 addresses cannot be declared on it')
         if self.mtu is not None:
@@ -611,13 +638,15 @@ class LinkPlan(object):
         if link is None:
             return absent_state(self.decl.name)
         alias = link.get('ifalias') or None
-        state = dict(name=self.decl.name, state='present', kind=link_kind(link), alias=alias,
+        kind = link_kind(link)
+        state = dict(name=self.decl.name, state='present', kind=kind, alias=alias,
                      owned=alias == OWNER_MARK, up='UP' in link.get('flags', []), mtu=link.get('mtu'),
-                     master=link.get('master'), addresses=self._managed_addresses(), peer=None, peer_netns=None,
+                     mac=link.get('address') if self.decl.mac else None, master=link.get('master'),
+                     addresses=self._managed_addresses(), peer=None, peer_netns=None,
                      tunnel=None)
-        if state['kind'] == 'veth':
+        if kind == 'veth':
             state['peer'], state['peer_netns'] = self._known_peer(link)
-        if state['kind'] == 'ipip':
+        if kind == 'ipip':
             state['tunnel'] = tunnel_state(link)
         return state
 
@@ -733,7 +762,7 @@ class LinkPlan(object):
             (self.peer_commands if decl.peer_netns else self.commands).append(link_alias(decl.peer, OWNER_MARK))
         # A new tunnel's MTU comes from the route to its remote end: unknown here, so the declared one is set.
         self.after.update(state='present', kind=decl.kind, alias=OWNER_MARK, owned=True, up=False,
-                          mtu=None if decl.kind == 'ipip' else DEFAULT_MTU, master=None, addresses=[],
+                          mtu=None if decl.kind == 'ipip' else DEFAULT_MTU, mac=None, master=None, addresses=[],
                           peer=decl.peer, peer_netns=decl.peer_netns, tunnel=decl.tunnel)
         self._plan_settings(pin_mtu=True)
 
@@ -819,6 +848,7 @@ class LinkPlan(object):
         decl = self.decl
         after = self.after
         self._plan_mtu(pin_mtu)
+        self._plan_mac()
         self._plan_master()
         going_down = after['up'] and not decl.up
         if going_down:
@@ -844,6 +874,12 @@ class LinkPlan(object):
         if nudge or self.after['mtu'] != mtu:
             self.commands.append(link_mtu(decl.name, mtu))
             self.after['mtu'] = mtu
+
+    def _plan_mac(self):
+        decl = self.decl
+        if decl.mac is not None and self.after['mac'] != decl.mac:
+            self.commands.append(link_mac(decl.name, decl.mac))
+            self.after['mac'] = decl.mac
 
     def _plan_master(self):
         decl = self.decl
@@ -960,6 +996,7 @@ def main():
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             up=dict(type='bool', default=True),
             mtu=dict(type='int'),
+            mac=dict(type='str'),
             master=dict(type='str'),
             addresses=dict(type='list', elements='str'),
             peer=dict(type='str'),

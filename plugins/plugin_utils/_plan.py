@@ -408,6 +408,13 @@ def _gateway(node, subnet):
     return address, None
 
 
+def bridge_mac(gateway):
+    """The pod bridge's own Ethernet address: 0a:58 (locally administered, unicast) and the gateway's four octets,
+    the convention OVN-Kubernetes uses for pod addresses. Unique per node, the same at every run and boot, and set
+    explicitly, so the bridge keeps it as pods come and go (see ip_link's mac)."""
+    return ':'.join(['0a', '58'] + ['%02x' % octet for octet in gateway.packed])
+
+
 def _name_problems(hosts):
     if not isinstance(hosts, (list, tuple)):
         return ['%s: the host list is a %s, not a list. Fix: pass groups[\'podnet_nodes\'] | map(\'extract\', '
@@ -567,7 +574,7 @@ def _plan_cluster(hosts, settings, groups, play_hosts):
             'switch': switch_part(node['recorded_mode'], mode),
         }
         if mode in BRIDGE_MODES:
-            planned['bridge'] = {'name': bridge_name, 'mtu': mtu,
+            planned['bridge'] = {'name': bridge_name, 'mtu': mtu, 'mac': bridge_mac(gateway),
                                  'addresses': ['%s/%d' % (gateway, subnet.prefixlen)]}
         if mode == 'hostgw':
             planned['hostgw'] = hostgw.part(node)

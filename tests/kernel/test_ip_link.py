@@ -343,6 +343,70 @@ def test_bridge_mtu_1500_is_pinned_so_a_joining_port_does_not_lower_it(netns):
     assert rerun['changed'] is False, rerun
 
 
+def join_and_leave_with_the_lowest_mac(netns):
+    """The bridge's MAC before, while and after a port with the lowest possible unicast MAC is its port."""
+    before = link('cni0', netns)['address']
+    ip('link', 'add', 'vlow', 'address', '02:00:00:00:00:01', 'type', 'veth', 'peer', 'name', 'vlowp', netns=netns)
+    ip('link', 'set', 'vlow', 'master', 'cni0', netns=netns)
+    joined = link('cni0', netns)['address']
+    ip('link', 'delete', 'vlow', netns=netns)
+    return before, joined, link('cni0', netns)['address']
+
+
+def test_bridge_without_mac_takes_a_joining_ports_lower_mac(netns):
+    # The kernel behaviour the mac option exists for: an unset bridge address follows its ports.
+    run_module('ip_link', bridge_args(netns))
+    before, joined, _ = join_and_leave_with_the_lowest_mac(netns)
+
+    assert joined == '02:00:00:00:00:01' != before
+
+
+def test_declared_bridge_mac_is_set_kept_while_ports_come_and_go_and_reruns_unchanged(netns):
+    created = run_module('ip_link', bridge_args(netns, mac='0A:58:0A:F4:01:01'), diff=True)
+    macs = join_and_leave_with_the_lowest_mac(netns)
+    rerun = run_module('ip_link', bridge_args(netns, mac='0a:58:0a:f4:01:01'))
+
+    assert 'link set dev cni0 address 0a:58:0a:f4:01:01' in created['commands']
+    assert 'mac 0a:58:0a:f4:01:01\n' in created['diff']['after']
+    assert macs == ('0a:58:0a:f4:01:01',) * 3
+    assert rerun['changed'] is False, rerun
+    assert rerun['link']['mac'] == '0a:58:0a:f4:01:01'
+
+
+def test_existing_bridge_gets_the_declared_mac_in_place_as_check_mode_predicts(netns):
+    run_module('ip_link', bridge_args(netns))
+    ifindex = link('cni0', netns)['ifindex']
+    predicted = run_module('ip_link', bridge_args(netns, mac='0a:58:0a:f4:01:01'), check=True, diff=True)
+    real = run_module('ip_link', bridge_args(netns, mac='0a:58:0a:f4:01:01'), diff=True)
+
+    assert predicted['commands'] == real['commands'] == ['link set dev cni0 address 0a:58:0a:f4:01:01']
+    assert predicted['diff'] == real['diff']
+    assert link('cni0', netns)['ifindex'] == ifindex
+    assert join_and_leave_with_the_lowest_mac(netns)[1] == '0a:58:0a:f4:01:01'
+
+
+@pytest.mark.parametrize('mac, reason', [
+    ('01:00:5e:00:00:01', 'multicast'),
+    ('00:00:00:00:00:00', 'all-zero'),
+    ('0a:58:0a:f4:01', 'six colon-separated'),
+    ('0a:58:0a:f4:01:01 mtu 9000', 'six colon-separated'),
+    ('0a:58:0a:f4:01:01#', 'six colon-separated'),
+])
+def test_bad_mac_is_refused_before_anything_changes(netns, mac, reason):
+    result = run_module('ip_link', bridge_args(netns, mac=mac))
+
+    assert result.failed
+    assert result['msg'].startswith('mac %r ' % mac) and reason in result['msg'], result['msg']
+    assert link('cni0', netns) is None
+
+
+def test_ipip_with_mac_is_refused(netns):
+    result = run_module('ip_link', dict(name='ipip1', kind='ipip', mtu=1480, mac='0a:58:0a:f4:01:01',
+                                        ipip=dict(remote='10.0.0.2'), netns=netns))
+
+    assert result.failed and 'has no mac' in result['msg']
+
+
 def test_taking_a_link_down_keeps_its_declared_ipv6_address_and_reruns_unchanged(netns):
     run_module('ip_link', bridge_args(netns, addresses=['fd00:1::1/64']))
     down = bridge_args(netns, addresses=['fd00:1::1/64'], up=False)

@@ -89,7 +89,8 @@ def test_every_node_gets_address_uplink_rack_subnet_gateway_and_mtu():
     assert {key: node1[key] for key in ('node_ip', 'uplink', 'rack', 'mtu', 'pod_cidr', 'pod_gateway', 'pod_prefix')} == {
         'node_ip': '10.89.10.11', 'uplink': 'ens5', 'rack': 'r1', 'mtu': 1500, 'pod_cidr': '10.244.0.0/24',
         'pod_gateway': '10.244.0.1', 'pod_prefix': 24}
-    assert node1['bridge'] == {'name': 'cni0', 'mtu': 1500, 'addresses': ['10.244.0.1/24']}
+    # The bridge's own MAC: 0a:58 and the gateway's octets, so each node's differs and no pod changes it.
+    assert node1['bridge'] == {'name': 'cni0', 'mtu': 1500, 'mac': '0a:58:0a:f4:00:01', 'addresses': ['10.244.0.1/24']}
     assert node1['bgp'] is None
 
 
@@ -127,6 +128,8 @@ def test_recorded_subnets_are_kept_and_pins_respected():
     assert [nodes[name]['pod_cidr'] for name in ('node1', 'node2', 'node3')] == [
         '10.244.5.0/24', '10.244.0.0/24', '10.244.1.0/24']
     assert nodes['node3']['pod_gateway'] == '10.244.1.254'
+    assert nodes['node3']['bridge']['mac'] == '0a:58:0a:f4:01:fe'
+    assert len(set(node['bridge']['mac'] for node in nodes.values())) == 3
 
 
 # ---- the one place where the inventory is checked --------------------------------------------------------------
