@@ -138,6 +138,7 @@ def test_a_node_speaks_ebgp_with_bfd_and_md5_to_both_routers_of_its_rack():
         '  direct;',
         '  graceful restart on;',
         '  bfd on;',
+        '  error wait time 5, 30;',
         '  ipv4 {',
         '    import filter podnet_from_tor;',
         '    export filter podnet_to_tor;',
@@ -219,7 +220,7 @@ def test_single_as_accepts_its_own_as_once_in_routes_from_the_routers():
     single = config('a1', single_as_racks())
     assert '  local 10.89.70.11 as 64512;' in single.splitlines()
     tor_template = significant(block(single, 'template bgp podnet_tor {'))
-    assert tor_template[4:6] == ['  bfd on;', '  allow local as 1;']
+    assert tor_template[4:7] == ['  bfd on;', '  error wait time 5, 30;', '  allow local as 1;']
     assert 'allow local as' not in config('a1')
 
 
