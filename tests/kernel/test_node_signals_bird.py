@@ -172,3 +172,80 @@ def test_a_bird_that_never_answers_costs_bird_timeout_not_the_run(tmp_path):
     assert result['signals']['bird'] == {'error': 'birdc did not answer within 1 seconds', 'protocols': []}
     assert accepted, 'birdc never connected: the timeout was not what stopped it'
     assert elapsed < 10
+
+
+BIRD_START = os.path.join(REPO, 'roles', 'bgp', 'files', 'podnet-bird-start')
+
+
+def bird_routes(netns):
+    return json.loads(sh('ip', '-n', netns, '-json', '-4', 'route', 'show', 'proto', 'bird') or '[]')
+
+
+def restart_gracefully(nodes, name, tmp_path, start):
+    """``birdc graceful restart`` on one node, then ``start``; returns (the new BIRD's command line, whether the node
+    was ever without its BIRD route from the restart until its session was Established again and 2 s more)."""
+    netns, ctl = nodes[name]
+    pid_file = str(tmp_path / (name + '.pid'))
+    with open(pid_file) as stream:
+        old = int(stream.read().strip())
+    sh(BIRDC, '-s', ctl, 'graceful', 'restart')
+    while os.path.exists('/proc/%d' % old):
+        time.sleep(0.05)
+    assert len(bird_routes(netns)) == 1, 'a graceful exit leaves the routes in the kernel'
+    process = start(netns, str(tmp_path / (name + '.conf')), ctl, pid_file)
+    missing, settled = False, None
+    deadline = time.monotonic() + 60
+    while settled is None or time.monotonic() < settled + 2:
+        assert time.monotonic() < deadline, 'the restarted BIRD did not establish its session within 60 s'
+        missing = missing or len(bird_routes(netns)) != 1
+        if settled is None and os.path.exists(ctl):
+            if 'Established' in subprocess.run([BIRDC, '-s', ctl, 'show', 'protocols'], capture_output=True,
+                                               text=True, check=False).stdout:
+                settled = time.monotonic()
+        time.sleep(0.05)
+    with open(pid_file) as stream:
+        with open('/proc/%s/cmdline' % stream.read().strip()) as cmdline:
+            argv = cmdline.read().split('\0')
+    return argv, missing, process
+
+
+def test_bird_started_by_podnet_bird_start_after_a_graceful_exit_keeps_its_kernel_routes(birds, tmp_path):
+    # The control first: a plain start after a graceful exit deletes the route it left, until the session is back.
+    plan, nodes = birds
+    netns = nodes['node1'][0]
+    wait_for_routes(nodes, 'node1', 1)
+    plain, plain_missing, dummy = restart_gracefully(nodes, 'node1', tmp_path, lambda netns, conf, ctl, pid: sh(
+        'ip', 'netns', 'exec', netns, BIRD, '-c', conf, '-s', ctl, '-P', pid))
+
+    def script(netns, conf, ctl, pid):
+        env = dict(os.environ, BIRD_RUN_USER='root', BIRD_RUN_GROUP='root',
+                   BIRD_ARGS='-c %s -s %s -P %s' % (conf, ctl, pid))
+        return subprocess.Popen(['ip', 'netns', 'exec', netns, 'sh', BIRD_START], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    argv, missing, process = restart_gracefully(nodes, 'node1', tmp_path, script)
+    try:
+        assert '-R' not in plain and plain_missing, 'the control: a plain start deletes the routes it left'
+        assert '-R' in argv and '-f' in argv, argv
+        assert not missing, 'the route to node2\'s block went missing across the restart'
+        assert [route['dst'] for route in bird_routes(netns)] == [plan['nodes']['node2']['pod_cidr']]
+        # A clean stop takes the routes away; the next start is plain (no recovery to wait for).
+        # The recovery ends when the peer's routes are all in (End-of-RIB), well before graceful restart wait (30 s).
+        deadline = time.monotonic() + 20
+        while 'recovery in progress' in sh(BIRDC, '-s', nodes['node1'][1], 'show', 'status'):
+            assert time.monotonic() < deadline, 'graceful restart recovery still in progress 20 s after the session'
+            time.sleep(0.2)
+        sh(BIRDC, '-s', nodes['node1'][1], 'down')
+        process.wait(timeout=30)
+        assert bird_routes(netns) == []
+        cold = script(netns, str(tmp_path / 'node1.conf'), nodes['node1'][1], str(tmp_path / 'node1.pid'))
+        deadline = time.monotonic() + 30
+        while not os.path.exists(str(tmp_path / 'node1.pid')) or not os.path.exists(nodes['node1'][1]):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)
+        with open(str(tmp_path / 'node1.pid')) as stream:
+            with open('/proc/%s/cmdline' % stream.read().strip()) as cmdline:
+                assert '-R' not in cmdline.read().split('\0')
+        cold.terminate()
+    finally:
+        process.kill()

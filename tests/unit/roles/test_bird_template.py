@@ -130,6 +130,10 @@ NEVER_MESH_NODE1 = '''\
 # mesh topology).
 log syslog all;
 router id 10.89.60.11;
+# A BIRD started in graceful restart recovery (podnet-bird-start: after "birdc graceful restart" or a crash) keeps
+# its routes in the kernel and programs none until every session is back, but not longer than this: a peer that
+# stays away holds back the others' changes for 30 s, not BIRD's default 240 s.
+graceful restart wait 30;
 
 # The pod block this node owns. podnet also holds it as a blackhole route in the kernel (proto 94),
 # so the kernel protocol below never exports it: only routes learned over BGP reach the kernel.
