@@ -56,9 +56,14 @@ def _keyword(word, allowed):
 
 # The ip -batch lines podnet's modules use. Modules say what they want; only these functions know ip's syntax.
 
-def link_add(name, kind, peer=None, peer_netns=None, tunnel=None):
-    """``tunnel``: the endpoints of an ipip tunnel, a dict as ``tunnel_words`` takes it."""
-    words = ['link', 'add', 'name', Value(name, 'name'), 'type', _keyword(kind, ('bridge', 'veth', 'ipip'))]
+def link_add(name, kind, peer=None, peer_netns=None, tunnel=None, mac=None):
+    """``tunnel``: the endpoints of an ipip tunnel, a dict as ``tunnel_words`` takes it. ``mac``: the link is born
+    with that address, counted as set, so udev's MACAddressPolicy=persistent (which replaces a random one shortly
+    after the link appears, racing a later ``link set address``) leaves it alone."""
+    words = ['link', 'add', 'name', Value(name, 'name')]
+    if mac is not None:
+        words += ['address', Value(mac, 'mac')]
+    words += ['type', _keyword(kind, ('bridge', 'veth', 'ipip'))]
     if peer is not None:
         words += ['peer', 'name', Value(peer, 'peer')]
         if peer_netns is not None:

@@ -78,8 +78,12 @@ options:
     type: int
   mac:
     description:
-      - Ethernet address of a bridge or veth, a unicast MAC such as C(0a:58:0a:f4:01:01). Set when the link is
-        created and changed in place when it differs; when omitted, a link keeps the address it has.
+      - Ethernet address of a bridge or veth, a unicast MAC such as C(0a:58:0a:f4:01:01). A new link is created
+        with it (C(ip link add NAME address MAC type ...)), an existing one is changed in place when it differs;
+        when omitted, a link keeps the address it has.
+      - Created with the address, not given it a moment later, because udev's C(MACAddressPolicy=persistent)
+        (systemd's default) replaces the random address of a new bridge shortly after it appears and would race
+        a later change.
       - A bridge whose address was never set takes the lowest address of its ports, so it changes whenever a
         port with a lower one joins or the lowest one leaves; the pods' neighbour entries for their gateway then
         point at an address that is no longer the bridge's and their traffic stops until the entries are probed
@@ -756,13 +760,13 @@ class LinkPlan(object):
             if decl.tunnel is None:
                 self._refuse('creating ipip tunnel %s needs ipip.remote (and mtu)' % decl.name)
             self._check_tunnel_ends()
-        self.commands.append(link_add(decl.name, decl.kind, decl.peer, decl.peer_netns, decl.tunnel))
+        self.commands.append(link_add(decl.name, decl.kind, decl.peer, decl.peer_netns, decl.tunnel, decl.mac))
         self.commands.append(link_alias(decl.name, OWNER_MARK))
         if decl.kind == 'veth':
             (self.peer_commands if decl.peer_netns else self.commands).append(link_alias(decl.peer, OWNER_MARK))
         # A new tunnel's MTU comes from the route to its remote end: unknown here, so the declared one is set.
         self.after.update(state='present', kind=decl.kind, alias=OWNER_MARK, owned=True, up=False,
-                          mtu=None if decl.kind == 'ipip' else DEFAULT_MTU, mac=None, master=None, addresses=[],
+                          mtu=None if decl.kind == 'ipip' else DEFAULT_MTU, mac=decl.mac, master=None, addresses=[],
                           peer=decl.peer, peer_netns=decl.peer_netns, tunnel=decl.tunnel)
         self._plan_settings(pin_mtu=True)
 

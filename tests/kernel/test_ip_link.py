@@ -366,7 +366,8 @@ def test_declared_bridge_mac_is_set_kept_while_ports_come_and_go_and_reruns_unch
     macs = join_and_leave_with_the_lowest_mac(netns)
     rerun = run_module('ip_link', bridge_args(netns, mac='0a:58:0a:f4:01:01'))
 
-    assert 'link set dev cni0 address 0a:58:0a:f4:01:01' in created['commands']
+    assert created['commands'][0] == 'link add name cni0 address 0a:58:0a:f4:01:01 type bridge'
+    assert not any(' address 0a:58' in line for line in created['commands'][1:])
     assert 'mac 0a:58:0a:f4:01:01\n' in created['diff']['after']
     assert macs == ('0a:58:0a:f4:01:01',) * 3
     assert rerun['changed'] is False, rerun
