@@ -5,6 +5,7 @@
 """The lab's top-of-rack routers (pure: no podman): parsing, frr.conf, routes, and what `up` would run."""
 import copy
 import dataclasses
+import glob
 import ipaddress
 import os
 import re
@@ -75,29 +76,49 @@ def test_a_lab_config_is_the_example_with_the_labs_values_and_its_fabric_network
     ]
 
 
-# FRR's own parser, where FRR is installed (or PODNET_VTYSH names a vtysh, e.g. one unpacked from Debian's frr .deb
-# with LD_LIBRARY_PATH set): the example and every config of the underlay lab must pass `vtysh --dryrun`.
-VTYSH = os.environ.get("PODNET_VTYSH", "/usr/bin/vtysh")
-needs_vtysh = pytest.mark.skipif(not os.access(VTYSH, os.X_OK),
-                                 reason="no vtysh (apt-get install frr, or PODNET_VTYSH)")
+# FRR's own parser: the example and every config of the underlay lab must pass `vtysh --dryrun`. The vtysh is
+# PODNET_VTYSH, the host's, or else the one in the frr package the lab serves its routers (unpacked, not installed:
+# an installed frr would start routing daemons on this machine). `make labtest` builds that package source first,
+# so under CI a missing vtysh is a failure, not a skip.
+FRR_DEBS = ("frr", "libyang2", "libc-ares2")
 
 
-def dryrun(tmp_path, text):
+@pytest.fixture(scope="module")
+def vtysh(tmp_path_factory):
+    """(argv, env) that run FRR's vtysh."""
+    for candidate in (os.environ.get("PODNET_VTYSH"), "/usr/bin/vtysh"):
+        if candidate and os.access(candidate, os.X_OK):
+            return [candidate], None
+    debs = [path for name in FRR_DEBS for path in glob.glob(os.path.join(lab_mod.repo_dir(), name + "_*.deb"))]
+    if len(debs) != len(FRR_DEBS):
+        if os.environ.get("CI"):
+            pytest.fail(f"no vtysh and no {', '.join(FRR_DEBS)} packages in {lab_mod.repo_dir()}: run make image")
+        pytest.skip("no vtysh (make image serves frr in the lab's package source, or set PODNET_VTYSH)")
+    root = tmp_path_factory.mktemp("frr")
+    for deb in debs:
+        subprocess.run(["dpkg-deb", "-x", deb, str(root)], check=True)
+    libs = root / "usr" / "lib" / "x86_64-linux-gnu"
+    env = dict(os.environ, LD_LIBRARY_PATH=f"{libs / 'frr'}:{libs}")
+    return [str(root / "usr" / "bin" / "vtysh")], env
+
+
+def dryrun(vtysh, tmp_path, text):
+    argv, env = vtysh
     path = tmp_path / "frr.conf"
     path.write_text(text)
-    return subprocess.run([VTYSH, "--dryrun", "--inputfile", str(path)], capture_output=True, text=True, check=False)
+    return subprocess.run([*argv, "--dryrun", "--inputfile", str(path)], capture_output=True, text=True, check=False,
+                          env=env)
 
 
-@needs_vtysh
-def test_frr_accepts_the_example_and_every_lab_config(tmp_path):
+def test_frr_accepts_the_example_and_every_lab_config(vtysh, tmp_path):
     for name, text in [("example", frr.render(frr.EXAMPLE)), *configs().items()]:
-        result = dryrun(tmp_path, text)
+        result = dryrun(vtysh, tmp_path, text)
         assert result.returncode == 0 and "Unknown command" not in result.stdout + result.stderr, (name, result)
 
 
-@needs_vtysh
-def test_frr_dryrun_can_fail(tmp_path):
-    result = dryrun(tmp_path, configs()["r1-tor1"].replace("listen range 10.89.70.0/24", "listen range 10.89.70.0/33"))
+def test_frr_dryrun_can_fail(vtysh, tmp_path):
+    result = dryrun(vtysh, tmp_path, configs()["r1-tor1"].replace("listen range 10.89.70.0/24",
+                                                                   "listen range 10.89.70.0/33"))
     assert result.returncode != 0
 
 
