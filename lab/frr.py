@@ -132,13 +132,9 @@ def render(tor):
         f" ! The MD5 password of this router in podnet_racks.{tor.rack}.tors[{tor.index}].password "
         "(or podnet_tor_password); omit it for none.",
         f" neighbor PODNET password {tor.password}" if tor.password else " ! neighbor PODNET password CHANGE-ME",
-        " ! Whether a node's BIRD restart keeps its blocks here although its BFD session drops with BIRD (BIRD's BFD "
-        "shares",
-        " ! fate with its BGP, C-bit 0) is for the lab to show (docs/underlay.md, phase 2). If it does not, this line "
-        "makes",
-        " ! FRR treat such a BFD loss as a graceful restart - at the price of noticing a dead node only at the hold "
-        "time:",
-        " ! neighbor PODNET bfd check-control-plane-failure",
+        " ! A node's BIRD restart keeps its blocks here (stale, graceful restart helper) although its BFD session",
+        " ! drops with BIRD: measured in the lab (docs/underlay.md). So no bfd check-control-plane-failure, which would",
+        " ! notice a node that really died only at the hold time.",
         f" bgp listen range {tor.node_network} peer-group PODNET",
         " !",
         " neighbor FABRIC peer-group",

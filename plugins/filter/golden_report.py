@@ -19,8 +19,10 @@ description:
   - "Traffic: per node the counters of the uplink, the bridge, C(tunl0) and the pod veths (summed)."
   - "Errors: loss per pair; interface errors and drops; routes of podnet's protocol that are missing, stale (not
     planned) or wrong (other gateway, device or type) compared to the plan; in bgp mode the same for the
-    routes of protocol bird (every other node's block via its node IP) and BIRD sessions of the plan's peers
-    that are not Established; the IPIP guard's drop counter."
+    routes of protocol bird (every other node's block via its node IP; with podnet_bgp_topology tor, the
+    blocks of other racks via all of the rack's top-of-rack routers, every path of a multipath route compared) and
+    BIRD sessions of the plan's peers and top-of-rack routers that are not Established; the IPIP guard's drop
+    counter."
   - "Saturation: conntrack entries against C(nf_conntrack_max); IPv4 routes in table main against
     O(settings.route_table_limit); host-local addresses in use (the probe pod's own not counted) against the
     node's block (all addresses but network, broadcast and gateway)."

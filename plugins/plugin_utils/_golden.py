@@ -175,22 +175,42 @@ def _route_key(route):
     return route.get('dest') or route.get('dst')
 
 
+def _gateways(route):
+    """A route's next hops, sorted: the planned ``via`` (one address or a list), or the kernel's ``gateway`` or the
+    gateways of its ``nexthops`` (a multipath route)."""
+    if 'dest' in route:
+        via = route.get('via')
+        return sorted(via) if isinstance(via, list) else ([via] if via else [])
+    if route.get('gateway'):
+        return [route['gateway']]
+    return sorted(hop['gateway'] for hop in route.get('nexthops') or [] if hop.get('gateway'))
+
+
+def _devices(route):
+    if route.get('dev'):
+        return [route['dev']]
+    return sorted(set(hop['dev'] for hop in route.get('nexthops') or [] if hop.get('dev')))
+
+
 def _describe(route):
     words = []
     if route.get('type') and route.get('type') != 'unicast':
         words.append(route['type'])
     words.append(_route_key(route))
-    if route.get('via') or route.get('gateway'):
-        words += ['via', route.get('via') or route.get('gateway')]
-    if route.get('dev'):
-        words += ['dev', route['dev']]
+    gateways = _gateways(route)
+    if gateways:
+        words += ['via', ' and '.join(gateways)]
+    devices = _devices(route)
+    if devices:
+        words += ['dev', ' and '.join(devices)]
     return ' '.join(str(word) for word in words)
 
 
 def compare_routes(expected, actual):
     """{'missing', 'stale', 'wrong'} lists of route texts: planned but absent, present but unplanned, different.
 
-    A route is matched by destination; it is wrong when its gateway, device or type differs from the plan.
+    A route is matched by destination; it is wrong when its next hops (all of a multipath route's), device or type
+    differ from the plan.
     """
     planned = dict((_route_key(route), route) for route in expected or [])
     kernel = dict((_route_key(route), route) for route in actual or [])
@@ -199,22 +219,29 @@ def compare_routes(expected, actual):
     wrong = []
     for key in sorted(set(planned) & set(kernel)):
         want, have = planned[key], kernel[key]
-        if ((want.get('via') or None) != (have.get('gateway') or None)
-                or (want.get('dev') and want.get('dev') != have.get('dev'))
+        if (_gateways(want) != _gateways(have)
+                or (want.get('dev') and _devices(have) != [want['dev']])
                 or (want.get('type') or 'unicast') != (have.get('type') or 'unicast')):
             wrong.append('%s (plan: %s)' % (_describe(have), _describe(want)))
     return {'missing': missing, 'stale': stale, 'wrong': wrong}
 
 
 def expected_bird_routes(plan, host):
-    """Every other node's block via its node IP; the device is how the plan reaches that next hop."""
+    """Every other node's block via its node IP, the device being how the plan reaches that next hop; with
+    podnet_bgp_topology tor, the blocks of other racks via every top-of-rack router of the node's rack (ECMP)."""
     node = plan['nodes'][host]
     next_hops = (node.get('bgp') or {}).get('next_hop_routes') or []
+    tor = (node.get('bgp') or {}).get('tor')
+    rack_tors = [router['address'] for router in plan['bgp']['racks'][tor['rack']]['tors']] if tor else []
     routes = []
     for name in sorted(plan['nodes']):
         if name == host:
             continue
         peer = plan['nodes'][name]
+        if tor and peer.get('rack') != tor['rack']:
+            # The routers share the node's segment: the kernel reaches them on the uplink.
+            routes.append({'dest': peer['pod_cidr'], 'via': sorted(rack_tors), 'dev': node.get('uplink')})
+            continue
         dev = node.get('uplink')
         for hop in next_hops:
             if _in_network(peer['node_ip'], hop['dest']):
@@ -247,22 +274,33 @@ def _route_errors(host, plan, node_signals, problems):
     return result
 
 
+def planned_sessions(plan, host):
+    """(peer name, BIRD protocol, peer address) of every BGP session the plan gives the node: its peers, then its
+    rack's top-of-rack routers (podnet_bgp_topology tor)."""
+    bgp = plan['nodes'][host]['bgp']
+    sessions = [(peer['name'], peer['protocol'], peer['ip']) for peer in bgp['peers']]
+    tor = bgp.get('tor') or {}
+    sessions += [('%s top-of-rack router %d' % (tor['rack'], router['index'] + 1), router['protocol'],
+                  router['address']) for router in tor.get('sessions') or []]
+    return sessions
+
+
 def _sessions(host, plan, node_signals, problems):
     if plan.get('mode') != 'bgp':
         return []
     bird = node_signals.get('bird') or {'error': 'BIRD was not asked', 'protocols': []}
     seen = dict((p['name'], p) for p in bird.get('protocols') or [])
     sessions = []
-    for peer in plan['nodes'][host]['bgp']['peers']:
-        protocol = seen.get(peer['protocol'])
+    for name, protocol_name, address in planned_sessions(plan, host):
+        protocol = seen.get(protocol_name)
         state = protocol['state'] if protocol else None
         info = protocol['info'] if protocol else (bird.get('error') or 'no such BIRD protocol')
         established = bool(protocol) and state == 'up' and info.split()[:1] == ['Established']
-        sessions.append({'peer': peer['name'], 'protocol': peer['protocol'], 'state': state, 'info': info,
+        sessions.append({'peer': name, 'protocol': protocol_name, 'state': state, 'info': info,
                          'established': established})
         if not established:
             problems.append('bgp: %s: session %s with %s (%s) is not Established: %s'
-                            % (host, peer['protocol'], peer['name'], peer['ip'], info or state))
+                            % (host, protocol_name, name, address, info or state))
     return sessions
 
 
