@@ -16,17 +16,9 @@ send:   send --count IP-protocol-4 packets to --outer-dst from a raw socket (the
         --payload. Prints {"sent": n}.
 listen: receive UDP on --address:--port until a datagram equal to --until arrives or --timeout passes.
         Prints {"received": [payload, ...]}.
-serve-pods / matrix: the pod matrix of molecule/shared/pod_matrix.yml in two commands per node instead of one
-        task per packet (each task costs seconds on an emulated VM), with lab/probe.py as the TCP end points.
-        serve-pods runs one server per pod of --pods ({name: ip}) expecting --count connections and prints
-        {pod: <serve's report>}. matrix connects (TCP, up to 5 tries) and pings once from every pod of --pods to
-        every other pod of --targets, pings --remote pods from the node and reads the node's path to them; prints
-        {"tcp": {"src>dst": report}, "icmp": {"src>dst": {"rc", "ttl"}}, "node_icmp": {dst: rc},
-         "paths": {dst: {"dev", "gateway"}}}.
 """
 import argparse
 import json
-import re
 import socket
 import struct
 import subprocess
@@ -139,53 +131,6 @@ def cmd_listen(args):
     return 0
 
 
-TCP_PROBE = "/usr/local/lib/podnet-probe.py"
-
-
-def cmd_serve_pods(args):
-    servers = {pod: subprocess.Popen(["ip", "netns", "exec", pod, "python3", TCP_PROBE, "serve", ip, str(args.port),
-                                      "--count", str(args.count), "--timeout", str(args.timeout)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-               for pod, ip in json.loads(args.pods).items()}
-    report = {}
-    for pod, server in servers.items():
-        output = server.communicate()[0]
-        try:
-            report[pod] = json.loads(output)
-        except ValueError:
-            report[pod] = {"error": output.strip()}
-    print(json.dumps(report))
-    return 0
-
-
-def cmd_matrix(args):
-    pods, targets = json.loads(args.pods), json.loads(args.targets)
-    report = {"tcp": {}, "icmp": {}, "node_icmp": {}, "paths": {}}
-    for source, source_ip in pods.items():
-        for target, target_ip in targets.items():
-            if target == source:
-                continue
-            for _ in range(5):
-                result = run("ip", "netns", "exec", source, "python3", TCP_PROBE, "connect", target_ip, str(args.port),
-                             "--timeout", "5")
-                if result.returncode == 0:
-                    break
-                time.sleep(1)
-            try:
-                report["tcp"][f"{source}>{target}"] = json.loads(result.stdout)
-            except ValueError:
-                report["tcp"][f"{source}>{target}"] = {"error": (result.stdout + result.stderr).strip()}
-            echo = run("ip", "netns", "exec", source, "ping", "-n", "-c", "1", "-W", "2", target_ip)
-            ttl = re.search(r"ttl=(\d+)", echo.stdout)
-            report["icmp"][f"{source}>{target}"] = {"rc": echo.returncode, "ttl": int(ttl.group(1)) if ttl else None}
-    for target, target_ip in json.loads(args.remote).items():
-        report["node_icmp"][target] = run("ping", "-n", "-c", "1", "-W", "2", target_ip).returncode
-        route = (ip_json("route", "get", target_ip) or [{}])[0]
-        report["paths"][target] = {"dev": route.get("dev"), "gateway": route.get("gateway")}
-    print(json.dumps(report))
-    return 0
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,18 +151,8 @@ def main(argv=None):
     listen.add_argument("--port", type=int, required=True)
     listen.add_argument("--until", required=True)
     listen.add_argument("--timeout", type=float, default=60)
-    serve_pods = sub.add_parser("serve-pods")
-    serve_pods.add_argument("--pods", required=True, help="JSON {pod: ip}")
-    serve_pods.add_argument("--port", type=int, required=True)
-    serve_pods.add_argument("--count", type=int, required=True)
-    serve_pods.add_argument("--timeout", type=float, default=90)
-    matrix = sub.add_parser("matrix")
-    for name in ("--pods", "--targets", "--remote"):
-        matrix.add_argument(name, required=True, help="JSON {pod: ip}")
-    matrix.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    return {"paths": cmd_paths, "send": cmd_send, "listen": cmd_listen, "serve-pods": cmd_serve_pods,
-            "matrix": cmd_matrix}[args.command](args)
+    return {"paths": cmd_paths, "send": cmd_send, "listen": cmd_listen}[args.command](args)
 
 
 if __name__ == "__main__":
