@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := $(CURDIR)/.venv
 PYTHON ?= python3
 MODE ?= bridge
-SCENARIOS ?= bridge hostgw hostgw-not-adjacent bgp-mesh bgp-rr ipip-hostgw ipip-bgp
+SCENARIOS ?= bridge hostgw hostgw-not-adjacent bgp-mesh bgp-rr underlay ipip-hostgw ipip-bgp
 # Host side: podman + debootstrap build the lab, dpkg-dev indexes the lab's package source
 # (dpkg-scanpackages); nftables, bird2 and the CNI plugins serve the kernel tests and `bird -p`.
 APT_PACKAGES := podman runc debootstrap dpkg-dev containernetworking-plugins nftables bird2 iproute2 iputils-ping python3-venv
